@@ -1,0 +1,75 @@
+/**
+ * The database handle: PostgreSQL through postgres.js when a URL is configured, otherwise the
+ * same PostgreSQL embedded in-process (PGlite) on a local data folder. One Drizzle schema and
+ * one set of queries serve both.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { DatabaseConfig } from '../config.js';
+import { migrateEmbedded, migratePostgres } from './migrate.js';
+import * as schema from './schema.js';
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: DatabaseConfig['kind'];
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations before returning (under an advisory lock on PostgreSQL). */
+  migrate: boolean;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<DatabaseHandle> {
+  return config.kind === 'postgres' ? openPostgres(config, options) : openEmbedded(config, options);
+}
+
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  options: OpenOptions,
+): Promise<DatabaseHandle> {
+  if (options.migrate) await migratePostgres(config.url);
+  const client = postgres(config.url, {
+    max: config.poolSize,
+    // Fail fast when the server is unreachable instead of queueing requests for 30 s.
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres(client, { schema });
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded(
+  config: Extract<DatabaseConfig, { kind: 'pglite' }>,
+  options: OpenOptions,
+): Promise<DatabaseHandle> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir: config.dataDir });
+  const db = drizzlePglite(client, { schema });
+  if (options.migrate) await migrateEmbedded(db);
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The tables: the single source of the database schema. Migrations under drizzle/ are generated
+ * from this file by drizzle-kit and must always agree with it (checked in CI).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+// Millisecond precision: the API's timestamps are RFC 3339 with milliseconds.
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
+const createdAt = () => timestamptz('created_at').notNull().defaultNow();
+const updatedAt = () => timestamptz('updated_at').notNull().defaultNow();
+
+export const users = pgTable('users', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  // Stored lower-cased, so the unique constraint makes emails unique case-insensitively.
+  email: varchar('email', { length: 254 }).notNull().unique(),
+  name: varchar('name', { length: 100 }).notNull(),
+  passwordHash: text('password_hash').notNull(),
+  version: integer('version').notNull().default(1),
+  createdAt: createdAt(),
+});
+
+/** A login session: what an access token's `sid` names and what logout revokes. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamptz('expires_at').notNull(),
+    revokedAt: timestamptz('revoked_at'),
+  },
+  (table) => [index('sessions_user_id_idx').on(table.userId)],
+);
+
+/**
+ * Every refresh token a session was ever given, stored as a SHA-256 hash. A used token stays
+ * here so that its reuse is recognised (and revokes the session) rather than looking unknown.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    usedAt: timestamptz('used_at'),
+  },
+  (table) => [index('refresh_tokens_session_id_idx').on(table.sessionId)],
+);
+
+export const bucketlists = pgTable(
+  'bucketlists',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: varchar('name', { length: 255 }).notNull(),
+    description: varchar('description', { length: 2000 }),
+    // Case-folded copies for search: lower()/ILIKE fold only ASCII under PGlite's C locale.
+    nameFolded: text('name_folded').notNull(),
+    descriptionFolded: text('description_folded'),
+    itemCount: integer('item_count').notNull().default(0),
+    // Bumped on every change of the representation (item_count included); the ETag derives from it.
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    // Target of the items' composite foreign key, which keeps items.owner_id consistent.
+    unique('bucketlists_id_owner_id_key').on(table.id, table.ownerId),
+    index('bucketlists_owner_id_id_idx').on(table.ownerId, table.id),
+    index('bucketlists_owner_id_updated_at_idx').on(table.ownerId, table.updatedAt),
+  ],
+);
+
+export const items = pgTable(
+  'items',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    bucketlistId: integer('bucketlist_id').notNull(),
+    // Denormalized owner: ownership is one indexed predicate, and rows can be sharded by owner.
+    ownerId: integer('owner_id').notNull(),
+    name: varchar('name', { length: 255 }).notNull(),
+    nameFolded: text('name_folded').notNull(),
+    done: boolean('done').notNull().default(false),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    foreignKey({
+      name: 'items_bucketlist_owner_fk',
+      columns: [table.bucketlistId, table.ownerId],
+      foreignColumns: [bucketlists.id, bucketlists.ownerId],
+    }).onDelete('cascade'),
+    index('items_bucketlist_id_id_idx').on(table.bucketlistId, table.id),
+    index('items_bucketlist_id_done_id_idx').on(table.bucketlistId, table.done, table.id),
+    index('items_owner_id_idx').on(table.ownerId),
+  ],
+);
+
+/** The next `updated_at`: now, but always later than the previous value, so every update moves it. */
+export const nextUpdatedAt = (column: typeof bucketlists.updatedAt | typeof items.updatedAt) =>
+  sql`greatest(clock_timestamp(), ${column} + interval '1 millisecond')`;
+

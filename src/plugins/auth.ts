@@ -1,0 +1,73 @@
+/**
+ * Authentication: HS256 access tokens (@fastify/jwt, on fast-jwt) that name a user and a
+ * session, and the `authenticate` hook every protected route uses. A token is accepted only
+ * while its session is active in the database, so logout holds on every instance at once.
+ */
+import jwt from '@fastify/jwt';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { unauthorized } from '../errors.js';
+
+/** What the handlers of a protected route know about the caller. */
+export interface AuthenticatedUser {
+  userId: number;
+  sessionId: string;
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: { sub: string; sid: string };
+    user: AuthenticatedUser;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: 401 unless the request carries a valid token of an active session. */
+    authenticate(request: FastifyRequest): Promise<void>;
+    /** A signed access token for the session, and its lifetime in seconds. */
+    issueAccessToken(user: AuthenticatedUser): { token: string; expiresIn: number };
+  }
+}
+
+// RFC 6750 §2.1; the scheme name is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const SESSION_ID = /^[0-9a-f-]{36}$/;
+const USER_ID = /^[1-9][0-9]{0,9}$/;
+
+export default fp<{ auth: Config['auth'] }>(
+  async function auth(app, { auth: options }) {
+    await app.register(jwt, {
+      secret: options.jwtSecret,
+      sign: { algorithm: 'HS256', expiresIn: `${options.accessTokenTtl}s` },
+      // Only the server's algorithm: `alg: none` and asymmetric confusion are rejected.
+      verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'sid', 'exp'], cache: true },
+    });
+
+    app.decorate('issueAccessToken', (user: AuthenticatedUser) => ({
+      token: app.jwt.sign({ sub: String(user.userId), sid: user.sessionId }),
+      expiresIn: options.accessTokenTtl,
+    }));
+
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+      if (!token) throw unauthorized();
+      let claims: { sub: string; sid: string };
+      try {
+        claims = app.jwt.verify(token);
+      } catch {
+        throw unauthorized('The access token is invalid or has expired.');
+      }
+      if (!USER_ID.test(String(claims.sub)) || !SESSION_ID.test(String(claims.sid))) {
+        throw unauthorized('The access token is invalid or has expired.');
+      }
+      const user = { userId: Number(claims.sub), sessionId: claims.sid };
+      if (!(await app.repositories.sessions.isActive(user.sessionId, user.userId))) {
+        throw unauthorized('The session has ended; log in again.');
+      }
+      request.user = user;
+    });
+  },
+  { name: 'auth', fastify: '5.x', dependencies: ['database'] },
+);

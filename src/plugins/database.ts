@@ -1,0 +1,34 @@
+/**
+ * The database: opens PostgreSQL or the embedded PGlite (applying migrations when asked),
+ * builds the repositories on it, and closes it with the app.
+ */
+import fp from 'fastify-plugin';
+import type { DatabaseConfig } from '../config.js';
+import { type DatabaseHandle, openDatabase } from '../db/client.js';
+import { createRepositories, type Repositories } from '../repositories/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every query the routes may run, grouped by resource. */
+    repositories: Repositories;
+    /** Resolves when the database answers; rejects (or times out) when it does not. */
+    pingDatabase(): Promise<void>;
+  }
+}
+
+export interface DatabasePluginOptions {
+  database: DatabaseConfig;
+  migrate: boolean;
+  /** An already open database (tests, scripts); the plugin then leaves closing it to its owner. */
+  handle?: DatabaseHandle;
+}
+
+export default fp<DatabasePluginOptions>(
+  async function database(app, options) {
+    const handle = options.handle ?? (await openDatabase(options.database, { migrate: options.migrate }));
+    if (!options.handle) app.addHook('onClose', () => handle.close());
+    app.decorate('repositories', createRepositories(handle.db));
+    app.decorate('pingDatabase', handle.ping);
+  },
+  { name: 'database', fastify: '5.x' },
+);

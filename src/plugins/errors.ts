@@ -1,0 +1,130 @@
+/**
+ * The one error renderer: every 4xx and 5xx, thrown by a route, a plugin or Fastify itself
+ * (validation, 404, 405, 413, 415, malformed JSON), leaves as an RFC 9457 problem+json body.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { ApiError, methodNotAllowed, notFound, serviceUnavailable, validationError } from '../errors.js';
+import type { ProblemBody, ProblemCodeValue, ValidationIssueBody } from '../schemas/common.js';
+
+const CODE_BY_STATUS: Record<number, ProblemCodeValue> = {
+  400: 'validation_error',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+// SQLSTATE classes and driver codes meaning "the database cannot be reached right now".
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+const UNAVAILABLE_DRIVER_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+]);
+
+/** True when the error (or an error it wraps, e.g. Drizzle's query error) is a lost database. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_DRIVER_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}
+
+type AjvError = NonNullable<FastifyError['validation']>[number];
+
+/** A JSON Pointer to the failing value: for a missing or unknown field, the field itself. */
+function issuePath(error: AjvError): string {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const field = params.missingProperty ?? params.additionalProperty;
+  const escaped = field?.replace(/~/g, '~0').replace(/\//g, '~1');
+  return escaped === undefined ? error.instancePath : `${error.instancePath}/${escaped}`;
+}
+
+function toValidationError(error: FastifyError): ApiError {
+  const context = error.validationContext ?? 'body';
+  const issues: ValidationIssueBody[] = (error.validation ?? []).map((issue) => ({
+    path: issuePath(issue),
+    message:
+      issue.keyword === 'additionalProperties' ? 'is not a known field' : (issue.message ?? 'is invalid'),
+  }));
+  const detail = issues.map((issue) => `${context}${issue.path} ${issue.message}`).join('; ');
+  return validationError(detail, issues);
+}
+
+/** Normalises anything thrown into an ApiError; unknown errors become a 500 that reveals nothing. */
+function toApiError(error: FastifyError | ApiError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) return toValidationError(error);
+  if (isDatabaseUnavailable(error)) return serviceUnavailable();
+  const status = error.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new ApiError(status, CODE_BY_STATUS[status] ?? 'validation_error', error.message);
+  }
+  if (status === 503) return serviceUnavailable(error.message);
+  return new ApiError(500, 'internal_error', 'An unexpected error occurred. It has been logged.');
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
+  const body: ProblemBody = {
+    type: 'about:blank',
+    title: STATUS_CODES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    instance: request.id,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+  return reply.code(error.status).headers(error.headers).type('application/problem+json').send(body);
+}
+
+export default fp(
+  async function errors(app) {
+    // A second router that only knows which methods each path has, to tell 405 from 404.
+    const knownRoutes = FindMyWay();
+    app.addHook('onRoute', (route) => {
+      const methods = ([] as string[]).concat(route.method).map((method) => method.toUpperCase() as HTTPMethod);
+      for (const method of methods) {
+        if (!knownRoutes.hasRoute(method, route.url)) knownRoutes.on(method, route.url, () => {});
+      }
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) =>
+        knownRoutes.find(method as HTTPMethod, path),
+      );
+      const error = allowed.length > 0 ? methodNotAllowed(request.method, allowed) : notFound(`${path}`);
+      return sendProblem(request, reply, error);
+    });
+
+    app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+      const apiError = toApiError(error);
+      if (apiError.status >= 500) {
+        request.log.error({ err: error }, 'request failed');
+      } else {
+        request.log.info({ status: apiError.status, code: apiError.code }, apiError.message);
+      }
+      return sendProblem(request, reply, apiError);
+    });
+  },
+  { name: 'errors', fastify: '5.x' },
+);

@@ -1,0 +1,54 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route schemas (named components come from the
+ * schemas' `$id`s), served as JSON and YAML, and browsable in Swagger UI at /docs.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
+
+export const API_VERSION = '1.0.0';
+
+export default fp(
+  async function openapi(app) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Bucketlist API',
+          version: API_VERSION,
+          description:
+            'Keep bucketlists (goals) and tick off their items. Errors are RFC 9457 problem details; lists are paginated with RFC 8288 Link headers; single resources carry strong ETags for conditional requests.',
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        tags: [
+          { name: 'auth', description: 'Accounts, sessions and tokens' },
+          { name: 'users', description: 'The signed-in user' },
+          { name: 'bucketlists', description: "The caller's bucketlists" },
+          { name: 'items', description: 'The items of a bucketlist' },
+          { name: 'operations', description: 'Health and readiness probes' },
+        ],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          },
+        },
+      },
+      // Components are named after the schemas' $id (Problem, Bucketlist, …), not def-0, def-1.
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
+    });
+
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      uiConfig: { deepLinking: true, persistAuthorization: false, tryItOutEnabled: false },
+    });
+
+    const hidden = { schema: { hide: true } };
+    app.get('/openapi.json', hidden, async () => app.swagger());
+    app.get('/openapi.yaml', hidden, async (_request, reply) =>
+      reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })),
+    );
+    app.get('/', hidden, async (_request, reply) => reply.redirect('/docs', 302));
+  },
+  { name: 'openapi', fastify: '5.x' },
+);

@@ -1,0 +1,29 @@
+/**
+ * Request validation: registers the named schemas once, and compiles route schemas with two
+ * Ajv instances. Bodies are never coerced (`"done": "true"` is a 400) and unknown fields are
+ * rejected, not stripped; path and query strings are coerced, since they arrive as text.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv, type Options } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import fp from 'fastify-plugin';
+import { sharedSchemas } from '../schemas/index.js';
+
+function createAjv(options: Options) {
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
+  formatsPlugin.default(ajv);
+  for (const schema of sharedSchemas) ajv.addSchema(schema as TSchema & { $id: string });
+  return ajv;
+}
+
+export default fp(
+  async function validation(app) {
+    for (const schema of sharedSchemas) app.addSchema(schema);
+    const bodyAjv = createAjv({ coerceTypes: false });
+    const textAjv = createAjv({ coerceTypes: true });
+    app.setValidatorCompiler(({ schema, httpPart }) =>
+      (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as TSchema),
+    );
+  },
+  { name: 'validation', fastify: '5.x' },
+);

@@ -1,0 +1,152 @@
+/**
+ * Bucketlists. Every query carries `owner_id` in its WHERE clause, so another user's
+ * bucketlist is indistinguishable from a missing one; If-Match versions go into the same
+ * statement as the write.
+ */
+import { and, count, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { bucketlists, nextUpdatedAt } from '../db/schema.js';
+import { containsPattern, foldCase, foldNullable } from './search.js';
+import {
+  collateC,
+  explainMissedWrite,
+  orderBy,
+  pageOf,
+  totalCount,
+  versionIn,
+  type WriteResult,
+} from './writes.js';
+
+export type BucketlistRow = typeof bucketlists.$inferSelect;
+
+export interface BucketlistListOptions {
+  page: number;
+  pageSize: number;
+  sort: string;
+  q?: string;
+}
+
+const SORT_COLUMNS = {
+  id: bucketlists.id,
+  name: collateC(bucketlists.nameFolded),
+  created_at: bucketlists.createdAt,
+  updated_at: bucketlists.updatedAt,
+};
+
+const searchable = (values: { name: string; description: string | null }) => ({
+  name: values.name,
+  description: values.description,
+  nameFolded: foldCase(values.name),
+  descriptionFolded: foldNullable(values.description),
+});
+
+/** The caller's bucketlists, optionally only those whose name or description contains the pattern. */
+const ownedMatching = (ownerId: number | Placeholder, pattern: string | Placeholder | undefined) =>
+  and(
+    eq(bucketlists.ownerId, ownerId),
+    pattern === undefined
+      ? undefined
+      : or(like(bucketlists.nameFolded, pattern), like(bucketlists.descriptionFolded, pattern)),
+  );
+
+export function createBucketlistRepository(db: Database) {
+  const owned = and(eq(bucketlists.id, sql.placeholder('id')), eq(bucketlists.ownerId, sql.placeholder('ownerId')));
+  const byId = db.select().from(bucketlists).where(owned).prepare('bucketlists_by_id');
+  const insert = db
+    .insert(bucketlists)
+    .values({
+      ownerId: sql.placeholder('ownerId'),
+      name: sql.placeholder('name'),
+      description: sql.placeholder('description'),
+      nameFolded: sql.placeholder('nameFolded'),
+      descriptionFolded: sql.placeholder('descriptionFolded'),
+    })
+    .returning()
+    .prepare('bucketlists_insert');
+
+  // One prepared statement per list shape (sort × search), built on first use.
+  const listStatements = new Map<string, ReturnType<typeof prepareList>>();
+  function prepareList(sort: string, searching: boolean) {
+    return db
+      .select({ row: bucketlists, total: totalCount() })
+      .from(bucketlists)
+      .where(ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined))
+      .orderBy(...orderBy(sort, SORT_COLUMNS, bucketlists.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare(`bucketlists_list_${sort}_${searching}`);
+  }
+
+  const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
+
+  async function update(
+    ownerId: number,
+    id: number,
+    changes: Partial<ReturnType<typeof searchable>>,
+    versions: number[] | undefined,
+  ): Promise<WriteResult<BucketlistRow>> {
+    const [row] = await db
+      .update(bucketlists)
+      .set({
+        ...changes,
+        version: sql`${bucketlists.version} + 1`,
+        updatedAt: nextUpdatedAt(bucketlists.updatedAt),
+      })
+      .where(and(eq(bucketlists.id, id), eq(bucketlists.ownerId, ownerId), versionIn(bucketlists.version, versions)))
+      .returning();
+    if (row) return { status: 'ok', row };
+    return explainMissedWrite(versions, async () => (await find(ownerId, id)) !== undefined);
+  }
+
+  return {
+    find,
+
+    async create(ownerId: number, values: { name: string; description: string | null }) {
+      const [row] = await insert.execute({ ownerId, ...searchable(values) });
+      return row as BucketlistRow;
+    },
+
+    async list(ownerId: number, options: BucketlistListOptions) {
+      const searching = Boolean(options.q);
+      const key = `${options.sort}|${searching}`;
+      let statement = listStatements.get(key);
+      if (!statement) {
+        statement = prepareList(options.sort, searching);
+        listStatements.set(key, statement);
+      }
+      const offset = (options.page - 1) * options.pageSize;
+      const pattern = options.q ? containsPattern(options.q) : undefined;
+      const rows = await statement.execute({ ownerId, pattern, limit: options.pageSize, offset });
+      const page = await pageOf(rows, offset, async () => {
+        const [result] = await db.select({ total: count() }).from(bucketlists).where(ownedMatching(ownerId, pattern));
+        return result?.total ?? 0;
+      });
+      return { rows: page.rows.map((entry) => entry.row), total: page.total };
+    },
+
+    replace(ownerId: number, id: number, values: { name: string; description: string | null }, versions?: number[]) {
+      return update(ownerId, id, searchable(values), versions);
+    },
+
+    patch(ownerId: number, id: number, values: { name?: string; description?: string | null }, versions?: number[]) {
+      const changes: Partial<ReturnType<typeof searchable>> = {};
+      if (values.name !== undefined) Object.assign(changes, { name: values.name, nameFolded: foldCase(values.name) });
+      if (values.description !== undefined) {
+        Object.assign(changes, {
+          description: values.description,
+          descriptionFolded: foldNullable(values.description),
+        });
+      }
+      return update(ownerId, id, changes, versions);
+    },
+
+    async remove(ownerId: number, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
+      const [row] = await db
+        .delete(bucketlists)
+        .where(and(eq(bucketlists.id, id), eq(bucketlists.ownerId, ownerId), versionIn(bucketlists.version, versions)))
+        .returning({ id: bucketlists.id });
+      if (row) return { status: 'ok', row };
+      return explainMissedWrite(versions, async () => (await find(ownerId, id)) !== undefined);
+    },
+  };
+}

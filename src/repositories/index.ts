@@ -1,0 +1,17 @@
+/** All queries, grouped by resource; built once per database handle. */
+import type { Database } from '../db/client.js';
+import { createBucketlistRepository } from './bucketlists.js';
+import { createItemRepository } from './items.js';
+import { createSessionRepository } from './sessions.js';
+import { createUserRepository } from './users.js';
+
+export function createRepositories(db: Database) {
+  return {
+    users: createUserRepository(db),
+    sessions: createSessionRepository(db),
+    bucketlists: createBucketlistRepository(db),
+    items: createItemRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

@@ -1,0 +1,190 @@
+/**
+ * Items. Every query names the item, its bucketlist and its owner, so an item asked for under
+ * another bucketlist, or another user's, is simply not found. The bucketlist's item_count is
+ * kept by triggers (see drizzle/0001_item_count_triggers.sql).
+ */
+import { and, count, eq, like, type Placeholder, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { items, nextUpdatedAt } from '../db/schema.js';
+import { containsPattern, foldCase } from './search.js';
+import {
+  collateC,
+  explainMissedWrite,
+  hasSqlState,
+  orderBy,
+  pageOf,
+  totalCount,
+  versionIn,
+  type WriteResult,
+} from './writes.js';
+
+export type ItemRow = typeof items.$inferSelect;
+
+export interface ItemScope {
+  ownerId: number;
+  bucketlistId: number;
+}
+
+export interface ItemListOptions {
+  page: number;
+  pageSize: number;
+  sort: string;
+  q?: string;
+  done?: boolean;
+}
+
+const SORT_COLUMNS = {
+  id: items.id,
+  name: collateC(items.nameFolded),
+  created_at: items.createdAt,
+  updated_at: items.updatedAt,
+  done: items.done,
+};
+
+type Param<T> = T | Placeholder;
+
+/** The items of one of the caller's bucketlists, optionally filtered by name and state. */
+const scopedMatching = (
+  scope: { ownerId: Param<number>; bucketlistId: Param<number> },
+  pattern: Param<string> | undefined,
+  done: Param<boolean> | undefined,
+) =>
+  and(
+    eq(items.bucketlistId, scope.bucketlistId),
+    eq(items.ownerId, scope.ownerId),
+    pattern === undefined ? undefined : like(items.nameFolded, pattern),
+    done === undefined ? undefined : eq(items.done, done),
+  );
+
+const FOREIGN_KEY_VIOLATION = '23503';
+
+export function createItemRepository(db: Database) {
+  const byId = db
+    .select()
+    .from(items)
+    .where(
+      and(
+        eq(items.id, sql.placeholder('id')),
+        scopedMatching(
+          { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
+          undefined,
+          undefined,
+        ),
+      ),
+    )
+    .prepare('items_by_id');
+  const insert = db
+    .insert(items)
+    .values({
+      bucketlistId: sql.placeholder('bucketlistId'),
+      ownerId: sql.placeholder('ownerId'),
+      name: sql.placeholder('name'),
+      nameFolded: sql.placeholder('nameFolded'),
+      done: sql.placeholder('done'),
+    })
+    .returning()
+    .prepare('items_insert');
+
+  const listStatements = new Map<string, ReturnType<typeof prepareList>>();
+  function prepareList(sort: string, searching: boolean, filteringDone: boolean) {
+    const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
+    return db
+      .select({ row: items, total: totalCount() })
+      .from(items)
+      .where(
+        scopedMatching(
+          scope,
+          searching ? sql.placeholder('pattern') : undefined,
+          filteringDone ? sql.placeholder('done') : undefined,
+        ),
+      )
+      .orderBy(...orderBy(sort, SORT_COLUMNS, items.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare(`items_list_${sort}_${searching}_${filteringDone}`);
+  }
+
+  const find = async (scope: ItemScope, id: number) => (await byId.execute({ id, ...scope }))[0];
+
+  async function update(
+    scope: ItemScope,
+    id: number,
+    changes: { name?: string; nameFolded?: string; done?: boolean },
+    versions: number[] | undefined,
+  ): Promise<WriteResult<ItemRow>> {
+    const [row] = await db
+      .update(items)
+      .set({ ...changes, version: sql`${items.version} + 1`, updatedAt: nextUpdatedAt(items.updatedAt) })
+      .where(and(eq(items.id, id), scopedMatching(scope, undefined, undefined), versionIn(items.version, versions)))
+      .returning();
+    if (row) return { status: 'ok', row };
+    return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
+  }
+
+  const named = (name: string) => ({ name, nameFolded: foldCase(name) });
+
+  return {
+    find,
+
+    /** The new item, or undefined when the bucketlist is not the caller's (the foreign key says so). */
+    async create(scope: ItemScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
+      try {
+        const [row] = await insert.execute({ ...scope, ...named(values.name), done: values.done });
+        return row;
+      } catch (error) {
+        if (hasSqlState(error, FOREIGN_KEY_VIOLATION)) return undefined;
+        throw error;
+      }
+    },
+
+    async list(scope: ItemScope, options: ItemListOptions) {
+      const searching = Boolean(options.q);
+      const filteringDone = options.done !== undefined;
+      const key = `${options.sort}|${searching}|${filteringDone}`;
+      let statement = listStatements.get(key);
+      if (!statement) {
+        statement = prepareList(options.sort, searching, filteringDone);
+        listStatements.set(key, statement);
+      }
+      const offset = (options.page - 1) * options.pageSize;
+      const pattern = options.q ? containsPattern(options.q) : undefined;
+      const rows = await statement.execute({
+        ...scope,
+        pattern,
+        done: options.done,
+        limit: options.pageSize,
+        offset,
+      });
+      const page = await pageOf(rows, offset, async () => {
+        const [result] = await db
+          .select({ total: count() })
+          .from(items)
+          .where(scopedMatching(scope, pattern, options.done));
+        return result?.total ?? 0;
+      });
+      return { rows: page.rows.map((entry) => entry.row), total: page.total };
+    },
+
+    replace(scope: ItemScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {
+      return update(scope, id, { ...named(values.name), done: values.done }, versions);
+    },
+
+    patch(scope: ItemScope, id: number, values: { name?: string; done?: boolean }, versions?: number[]) {
+      return update(
+        scope,
+        id,
+        { ...(values.name === undefined ? {} : named(values.name)), ...(values.done === undefined ? {} : { done: values.done }) },
+        versions,
+      );
+    },
+
+    async remove(scope: ItemScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
+      const [row] = await db
+        .delete(items)
+        .where(and(eq(items.id, id), scopedMatching(scope, undefined, undefined), versionIn(items.version, versions)))
+        .returning({ id: items.id });
+      if (row) return { status: 'ok', row };
+      return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * What the owner-scoped writes share: the outcome of a conditional write, the version
+ * predicate an If-Match turns into, and the list plumbing (sort, page, total).
+ */
+import { type AnyColumn, asc, desc, inArray, type SQL, sql } from 'drizzle-orm';
+
+/** The outcome of an update or delete scoped to an owner and, optionally, to versions. */
+export type WriteResult<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
+
+/** `version IN (…)` when the client named versions (If-Match), nothing when any will do. */
+export const versionIn = (column: AnyColumn, versions: number[] | undefined): SQL | undefined =>
+  versions === undefined ? undefined : inArray(column, versions);
+
+/**
+ * Why a scoped write touched no row: with no version condition the row is not there (or not
+ * the caller's); otherwise it may exist at another version, which is a failed precondition.
+ */
+export async function explainMissedWrite(
+  versions: number[] | undefined,
+  exists: () => Promise<boolean>,
+): Promise<{ status: 'not_found' } | { status: 'stale' }> {
+  if (versions === undefined) return { status: 'not_found' };
+  return (await exists()) ? { status: 'stale' } : { status: 'not_found' };
+}
+
+/** ORDER BY for a `sort` value (`name` or `-name`), with the id as tie-breaker in the same direction. */
+export function orderBy(sort: string, columns: Record<string, AnyColumn | SQL>, id: AnyColumn): SQL[] {
+  const descending = sort.startsWith('-');
+  const field = descending ? sort.slice(1) : sort;
+  const direction = descending ? desc : asc;
+  const column = columns[field] ?? id;
+  return column === id ? [direction(id)] : [direction(column), direction(id)];
+}
+
+/** Names sort case-insensitively and byte-wise, identically on both databases. */
+export const collateC = (column: AnyColumn) => sql`${column} collate "C"`;
+
+/** The window count that gives a page its total in the same statement. */
+export const totalCount = () => sql<number>`count(*) over()`.mapWith(Number);
+
+/** True when the error (or the error Drizzle wraps) is the given SQLSTATE. */
+export function hasSqlState(error: unknown, state: string): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === state) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** A page's rows and the total of all pages, from rows that each carry `total`. */
+export async function pageOf<T extends { total: number }>(
+  rows: T[],
+  offset: number,
+  countAll: () => Promise<number>,
+): Promise<{ rows: Omit<T, 'total'>[]; total: number }> {
+  // Past the last page the window count has no row to ride on: count separately.
+  const total = rows[0]?.total ?? (offset > 0 ? await countAll() : 0);
+  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+}

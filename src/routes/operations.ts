@@ -1,0 +1,51 @@
+/** Operational probes, outside /v1 and without authentication. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { serviceUnavailable } from '../errors.js';
+import { Health, problems, ref } from '../schemas/common.js';
+
+// A readiness probe must answer quickly even when the database hangs.
+const READINESS_TIMEOUT_MS = 2000;
+
+const operationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getHealth',
+        summary: 'Liveness: 200 while the process runs',
+        response: { 200: ref(Health), ...problems(500) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getReadiness',
+        summary: 'Readiness: 200 when the database answers, 503 when it does not',
+        response: { 200: ref(Health), ...problems(500, 503) },
+      },
+    },
+    async (request) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('database ping timed out')), READINESS_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([app.pingDatabase(), timeout]);
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+        throw serviceUnavailable('The database is not answering.');
+      } finally {
+        clearTimeout(timer);
+      }
+      return { status: 'ok' as const };
+    },
+  );
+};
+
+export default operationRoutes;

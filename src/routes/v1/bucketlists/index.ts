@@ -1,0 +1,168 @@
+/** Bucketlists: create, list, read, replace, update and delete the caller's own. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { notFound } from '../../../errors.js';
+import {
+  Bucketlist,
+  BucketlistInput,
+  BucketlistListQuery,
+  BucketlistPage,
+  BucketlistPatch,
+} from '../../../schemas/bucketlists.js';
+import {
+  IdParams,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  NoContent,
+  NotModified,
+  problems,
+  ref,
+} from '../../../schemas/common.js';
+import { allowedVersions, etagOf, isNotModified, writtenRow } from '../conditional.js';
+import { sendPage } from '../pagination.js';
+import { presentBucketlist } from './present.js';
+
+const THE_BUCKETLIST = 'The bucketlist';
+const tags = ['bucketlists'];
+const security = [{ bearerAuth: [] }];
+
+const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.authenticate);
+  const { bucketlists } = app.repositories;
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'createBucketlist',
+        summary: 'Create a bucketlist',
+        body: ref(BucketlistInput),
+        response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const row = await bucketlists.create(request.user.userId, {
+        name: request.body.name.trim(),
+        description: request.body.description ?? null,
+      });
+      reply.header('location', `/v1/bucketlists/${row.id}`).header('etag', etagOf(row));
+      return reply.code(201).send(presentBucketlist(row));
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'listBucketlists',
+        summary: "List the caller's bucketlists",
+        description: 'Paginated; `Link` carries the next and previous pages.',
+        querystring: BucketlistListQuery,
+        response: { 200: ref(BucketlistPage), ...problems(400, 401, 406, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { page, page_size: pageSize, sort, q } = request.query;
+      const result = await bucketlists.list(request.user.userId, { page, pageSize, sort, q });
+      return sendPage(request, reply, request.query, result.rows.map(presentBucketlist), result.total);
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'getBucketlist',
+        summary: 'Read a bucketlist',
+        params: IdParams,
+        headers: IfNoneMatchHeaders,
+        response: { 200: ref(Bucketlist), 304: NotModified, ...problems(400, 401, 404, 406, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const row = await bucketlists.find(request.user.userId, request.params.id);
+      if (!row) throw notFound(THE_BUCKETLIST);
+      if (isNotModified(request, reply, etagOf(row))) return reply.code(304).send(null);
+      return presentBucketlist(row);
+    },
+  );
+
+  app.put(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'replaceBucketlist',
+        summary: 'Replace a bucketlist',
+        description: 'A full replacement: an omitted description becomes null. Honours If-Match.',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: ref(BucketlistInput),
+        response: { 200: ref(Bucketlist), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const values = { name: request.body.name.trim(), description: request.body.description ?? null };
+      const outcome = await bucketlists.replace(request.user.userId, id, values, allowedVersions(request, id));
+      const row = writtenRow(outcome, THE_BUCKETLIST);
+      reply.header('etag', etagOf(row));
+      return presentBucketlist(row);
+    },
+  );
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'updateBucketlist',
+        summary: 'Update some fields of a bucketlist',
+        description: 'Changes only the fields given (at least one). Honours If-Match.',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: ref(BucketlistPatch),
+        response: { 200: ref(Bucketlist), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { name, description } = request.body;
+      const values = { name: name?.trim(), description };
+      const outcome = await bucketlists.patch(request.user.userId, id, values, allowedVersions(request, id));
+      const row = writtenRow(outcome, THE_BUCKETLIST);
+      reply.header('etag', etagOf(row));
+      return presentBucketlist(row);
+    },
+  );
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'deleteBucketlist',
+        summary: 'Delete a bucketlist and its items',
+        description: 'Honours If-Match.',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      writtenRow(await bucketlists.remove(request.user.userId, id, allowedVersions(request, id)), THE_BUCKETLIST);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default bucketlistRoutes;

@@ -1,0 +1,12 @@
+/** The API representation of a bucketlist row. */
+import type { BucketlistRow } from '../../../repositories/bucketlists.js';
+import type { BucketlistBody } from '../../../schemas/bucketlists.js';
+
+export const presentBucketlist = (row: BucketlistRow): BucketlistBody => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  item_count: row.itemCount,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+});

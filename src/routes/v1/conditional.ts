@@ -1,0 +1,44 @@
+/**
+ * Conditional requests (RFC 9110 §13): strong ETags derived from a row's version, 304 for a
+ * current If-None-Match, and the versions an If-Match allows, for the write's WHERE clause.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { notFound, preconditionFailed } from '../../errors.js';
+
+export const etagOf = (row: { id: number; version: number }) => `"${row.id}-${row.version}"`;
+
+const listedTags = (header: string) => header.split(',').map((tag) => tag.trim());
+
+/**
+ * Sends the ETag; true when the client's copy is current and the reply should be 304.
+ * If-None-Match compares weakly (RFC 9110 §13.1.2), so W/"x" matches "x".
+ */
+export function isNotModified(request: FastifyRequest, reply: FastifyReply, etag: string): boolean {
+  reply.header('etag', etag);
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  return listedTags(header).some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag);
+}
+
+/**
+ * The versions If-Match allows (RFC 9110 §13.1.1, strong comparison): undefined when any
+ * version will do (no header, or `*`); otherwise those of the listed tags that name this row,
+ * possibly none, in which case the write must fail with 412.
+ */
+export function allowedVersions(request: FastifyRequest, id: number): number[] | undefined {
+  const header = request.headers['if-match'];
+  if (!header || header.trim() === '*') return undefined;
+  const prefix = `"${id}-`;
+  return listedTags(header)
+    .filter((tag) => tag.startsWith(prefix) && /^"\d+-\d{1,9}"$/.test(tag))
+    .map((tag) => Number(tag.slice(prefix.length, -1)));
+}
+
+type WriteOutcome<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
+
+/** The written row, or the 404 / 412 problem the outcome calls for. */
+export function writtenRow<T>(outcome: WriteOutcome<T>, what: string): T {
+  if (outcome.status === 'not_found') throw notFound(what);
+  if (outcome.status === 'stale') throw preconditionFailed();
+  return outcome.row;
+}

@@ -1,0 +1,172 @@
+/** Items of a bucketlist: create, list, read, replace, update and delete. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { notFound } from '../../../errors.js';
+import {
+  IdParams,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  NoContent,
+  NotModified,
+  problems,
+  ref,
+} from '../../../schemas/common.js';
+import { Item, ItemCreate, ItemListQuery, ItemPage, ItemParams, ItemPatch, ItemReplace } from '../../../schemas/items.js';
+import { allowedVersions, etagOf, isNotModified, writtenRow } from '../conditional.js';
+import { sendPage } from '../pagination.js';
+import { presentItem } from './present.js';
+
+const THE_ITEM = 'The item';
+const THE_BUCKETLIST = 'The bucketlist';
+const tags = ['items'];
+const security = [{ bearerAuth: [] }];
+
+const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.authenticate);
+  const { items, bucketlists } = app.repositories;
+  const scopeOf = (request: { user: { userId: number }; params: { id: number } }) => ({
+    ownerId: request.user.userId,
+    bucketlistId: request.params.id,
+  });
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'createItem',
+        summary: 'Add an item to a bucketlist',
+        params: IdParams,
+        body: ref(ItemCreate),
+        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const row = await items.create(scopeOf(request), {
+        name: request.body.name.trim(),
+        done: request.body.done ?? false,
+      });
+      if (!row) throw notFound(THE_BUCKETLIST);
+      reply.header('location', `/v1/bucketlists/${row.bucketlistId}/items/${row.id}`).header('etag', etagOf(row));
+      return reply.code(201).send(presentItem(row));
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'listItems',
+        summary: 'List the items of a bucketlist',
+        description: 'Paginated; `Link` carries the next and previous pages.',
+        params: IdParams,
+        querystring: ItemListQuery,
+        response: { 200: ref(ItemPage), ...problems(400, 401, 404, 406, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const scope = scopeOf(request);
+      if (!(await bucketlists.find(scope.ownerId, scope.bucketlistId))) throw notFound(THE_BUCKETLIST);
+      const { page, page_size: pageSize, sort, q, done } = request.query;
+      const result = await items.list(scope, { page, pageSize, sort, q, done });
+      return sendPage(request, reply, request.query, result.rows.map(presentItem), result.total);
+    },
+  );
+
+  app.get(
+    '/:item_id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'getItem',
+        summary: 'Read an item',
+        params: ItemParams,
+        headers: IfNoneMatchHeaders,
+        response: { 200: ref(Item), 304: NotModified, ...problems(400, 401, 404, 406, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const row = await items.find(scopeOf(request), request.params.item_id);
+      if (!row) throw notFound(THE_ITEM);
+      if (isNotModified(request, reply, etagOf(row))) return reply.code(304).send(null);
+      return presentItem(row);
+    },
+  );
+
+  app.put(
+    '/:item_id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'replaceItem',
+        summary: 'Replace an item',
+        description: 'Honours If-Match.',
+        params: ItemParams,
+        headers: IfMatchHeaders,
+        body: ref(ItemReplace),
+        response: { 200: ref(Item), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.item_id;
+      const values = { name: request.body.name.trim(), done: request.body.done };
+      const row = writtenRow(
+        await items.replace(scopeOf(request), id, values, allowedVersions(request, id)),
+        THE_ITEM,
+      );
+      reply.header('etag', etagOf(row));
+      return presentItem(row);
+    },
+  );
+
+  app.patch(
+    '/:item_id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'updateItem',
+        summary: 'Update some fields of an item',
+        description: 'Changes only the fields given (at least one). Honours If-Match.',
+        params: ItemParams,
+        headers: IfMatchHeaders,
+        body: ref(ItemPatch),
+        response: { 200: ref(Item), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.item_id;
+      const values = { name: request.body.name?.trim(), done: request.body.done };
+      const row = writtenRow(await items.patch(scopeOf(request), id, values, allowedVersions(request, id)), THE_ITEM);
+      reply.header('etag', etagOf(row));
+      return presentItem(row);
+    },
+  );
+
+  app.delete(
+    '/:item_id',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'deleteItem',
+        summary: 'Delete an item',
+        description: 'Honours If-Match.',
+        params: ItemParams,
+        headers: IfMatchHeaders,
+        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.item_id;
+      writtenRow(await items.remove(scopeOf(request), id, allowedVersions(request, id)), THE_ITEM);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default itemRoutes;

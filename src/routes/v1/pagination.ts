@@ -1,0 +1,24 @@
+/** Pages: the `{ items, page, page_size, total }` body and its RFC 8288 Link header. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+interface PageQuery {
+  page: number;
+  page_size: number;
+}
+
+/** A link to another page of the same list, keeping every other query parameter. */
+function pageLink(request: FastifyRequest, page: number, rel: 'next' | 'prev') {
+  const url = new URL(request.url, 'http://localhost');
+  url.searchParams.set('page', String(page));
+  return `<${url.pathname}${url.search}>; rel="${rel}"`;
+}
+
+export function sendPage<T>(request: FastifyRequest, reply: FastifyReply, query: PageQuery, rows: T[], total: number) {
+  const lastPage = Math.max(1, Math.ceil(total / query.page_size));
+  const links: string[] = [];
+  if (query.page < lastPage) links.push(pageLink(request, query.page + 1, 'next'));
+  // Only pages that exist: past the end there is no "previous" page to speak of.
+  if (query.page > 1 && query.page <= lastPage) links.push(pageLink(request, query.page - 1, 'prev'));
+  if (links.length > 0) reply.header('link', links.join(', '));
+  return { items: rows, page: query.page, page_size: query.page_size, total };
+}

@@ -1,0 +1,36 @@
+/** The signed-in user. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { notFound } from '../../../errors.js';
+import { User } from '../../../schemas/auth.js';
+import { IfNoneMatchHeaders, NotModified, problems, ref } from '../../../schemas/common.js';
+import { etagOf, isNotModified } from '../conditional.js';
+import { presentUser } from './present.js';
+
+const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/me',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        operationId: 'getCurrentUser',
+        summary: 'The signed-in user',
+        security: [{ bearerAuth: [] }],
+        headers: IfNoneMatchHeaders,
+        response: {
+          200: ref(User),
+          304: NotModified,
+          ...problems(401, 404, 406, 500, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await app.repositories.users.findById(request.user.userId);
+      if (!user) throw notFound('The user');
+      if (isNotModified(request, reply, etagOf(user))) return reply.code(304).send(null);
+      return presentUser(user);
+    },
+  );
+};
+
+export default userRoutes;

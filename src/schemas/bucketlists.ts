@@ -1,0 +1,47 @@
+/** Bucketlists: the resource, its inputs and its page. */
+import { type Static, Type } from '@sinclair/typebox';
+import { Id, NonBlankString, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
+
+const Name = NonBlankString(255, 'At least one non-whitespace character; surrounding whitespace is trimmed.');
+const Description = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], {
+  description: 'Free text, up to 2000 characters, or null.',
+});
+
+export const Bucketlist = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ maxLength: 255 }),
+    description: Description,
+    item_count: Type.Integer({ minimum: 0, description: 'How many items the bucketlist holds.' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Bucketlist', additionalProperties: false },
+);
+export type BucketlistBody = Static<typeof Bucketlist>;
+
+export const BucketlistInput = Type.Object(
+  { name: Name, description: Type.Optional(Description) },
+  {
+    $id: 'BucketlistInput',
+    additionalProperties: false,
+    description: 'A whole bucketlist, to create or to replace one: an omitted description is null.',
+  },
+);
+export type BucketlistInputBody = Static<typeof BucketlistInput>;
+
+export const BucketlistPatch = Type.Object(
+  { name: Type.Optional(Name), description: Type.Optional(Description) },
+  { $id: 'BucketlistPatch', additionalProperties: false, minProperties: 1, description: 'At least one field.' },
+);
+export type BucketlistPatchBody = Static<typeof BucketlistPatch>;
+
+export const BUCKETLIST_SORT_FIELDS = ['id', 'name', 'created_at', 'updated_at'] as const;
+
+export const BucketlistListQuery = Type.Object(
+  { ...PageQueryFields, sort: SortParam(BUCKETLIST_SORT_FIELDS) },
+  { additionalProperties: false },
+);
+export type BucketlistListQueryValue = Static<typeof BucketlistListQuery>;
+
+export const BucketlistPage = PageOf(Bucketlist, 'BucketlistPage');

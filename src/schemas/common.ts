@@ -1,0 +1,123 @@
+/**
+ * Shapes shared by every resource: the RFC 9457 Problem, ids, timestamps, pages and the
+ * helpers that turn named schemas into `$ref`s (so the OpenAPI document names its components).
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+/** A `$ref` to a named schema, typed as the schema itself. */
+export function ref<T extends TSchema>(schema: T) {
+  if (!schema.$id) throw new Error('ref() needs a schema with an $id');
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id));
+}
+
+export const MAX_INT32 = 2_147_483_647;
+
+export const Id = Type.Integer({ minimum: 1, maximum: MAX_INT32, description: 'A positive integer id.' });
+
+export const Timestamp = Type.String({
+  format: 'date-time',
+  description: 'An RFC 3339 timestamp in UTC with milliseconds.',
+  examples: ['2026-11-21T10:00:00.000Z'],
+});
+
+/** A name: required, with at least one non-whitespace character. */
+export const NonBlankString = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
+
+export const ProblemCode = Type.Union(
+  [
+    'validation_error',
+    'unauthorized',
+    'forbidden',
+    'not_found',
+    'method_not_allowed',
+    'conflict',
+    'precondition_failed',
+    'payload_too_large',
+    'unsupported_media_type',
+    'not_acceptable',
+    'rate_limited',
+    'internal_error',
+    'service_unavailable',
+  ].map((code) => Type.Literal(code)),
+  { $id: 'ProblemCode', description: 'A stable, machine-readable error code.' },
+);
+
+export const ValidationIssue = Type.Object(
+  {
+    path: Type.String({ description: 'JSON Pointer (RFC 6901) to the failing value inside its request part.' }),
+    message: Type.String(),
+  },
+  { $id: 'ValidationIssue', additionalProperties: false },
+);
+
+export type ValidationIssueBody = Static<typeof ValidationIssue>;
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URI reference identifying the problem type.', examples: ['about:blank'] }),
+    title: Type.String({ description: 'The HTTP status phrase.' }),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    detail: Type.String({ description: 'A human-readable explanation of this occurrence.' }),
+    code: ref(ProblemCode),
+    instance: Type.Optional(Type.String({ description: 'The request id of this occurrence.' })),
+    errors: Type.Optional(Type.Array(ref(ValidationIssue), { description: 'One entry per failed field.' })),
+  },
+  {
+    $id: 'Problem',
+    additionalProperties: false,
+    description: 'An RFC 9457 problem details object, served as application/problem+json.',
+  },
+);
+export type ProblemBody = Static<typeof Problem>;
+export type ProblemCodeValue = Static<typeof ProblemCode>;
+
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health', additionalProperties: false });
+
+export const PageQueryFields = {
+  page: Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1, description: '1-based page number.' }),
+  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' }),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 255,
+      description: 'Case-insensitive literal search (all of Unicode; `%`, `_` and `\\` match themselves).',
+    }),
+  ),
+};
+
+/** A sort parameter over the given fields, `-` in front for descending. */
+export const SortParam = (fields: readonly string[]) =>
+  Type.Union(
+    fields.flatMap((field) => [Type.Literal(field), Type.Literal(`-${field}`)]),
+    { default: '-id', description: 'Sort field; a leading `-` sorts descending.' },
+  );
+
+/** A page of some resource: `{ items, page, page_size, total }`. */
+export const PageOf = <T extends TSchema>(item: T, $id: string) =>
+  Type.Object(
+    {
+      items: Type.Array(ref(item)),
+      page: Type.Integer({ minimum: 1 }),
+      page_size: Type.Integer({ minimum: 1, maximum: 100 }),
+      total: Type.Integer({ minimum: 0, description: 'How many items match the filters in all pages.' }),
+    },
+    { $id, additionalProperties: false },
+  );
+
+/** Problem responses for the given statuses, for a route's `response` schema. */
+const problemRef = ref(Problem);
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, problemRef])) as Record<number, typeof problemRef>;
+
+export const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current.' });
+export const NoContent = Type.Null({ description: 'Done; no content.' });
+
+/** The If-Match / If-None-Match request headers of the conditional routes (RFC 9110 §13.1). */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'Write only if the resource still has one of these ETags.' })),
+});
+export const IfNoneMatchHeaders = Type.Object({
+  'if-none-match': Type.Optional(Type.String({ description: 'Answer 304 if the resource still has one of these ETags.' })),
+});

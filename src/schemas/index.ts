@@ -1,0 +1,26 @@
+/** Every named schema, registered once with Fastify and the validators; the OpenAPI components. */
+import { Credentials, RefreshRequest, Registration, Tokens, User } from './auth.js';
+import { Bucketlist, BucketlistInput, BucketlistPage, BucketlistPatch } from './bucketlists.js';
+import { Health, Problem, ProblemCode, ValidationIssue } from './common.js';
+import { Item, ItemCreate, ItemPage, ItemPatch, ItemReplace } from './items.js';
+
+export const sharedSchemas = [
+  ProblemCode,
+  ValidationIssue,
+  Problem,
+  Health,
+  User,
+  Tokens,
+  Registration,
+  Credentials,
+  RefreshRequest,
+  Bucketlist,
+  BucketlistInput,
+  BucketlistPatch,
+  BucketlistPage,
+  Item,
+  ItemCreate,
+  ItemReplace,
+  ItemPatch,
+  ItemPage,
+];

@@ -1,0 +1,93 @@
+/**
+ * Test helpers: build the real app on a database of the test file's own, and small factories
+ * for the users and resources most tests start from.
+ */
+import type { Test } from 'tap';
+import { type App, buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { openTestDatabase } from './setup/databases.js';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production-use';
+
+/** The configuration of a test app: the documented defaults, with a real secret and no logs. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env }).config;
+}
+
+export interface BuildTestOptions {
+  env?: Record<string, string>;
+  logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
+}
+
+/** The app on a fresh database of its own, closed (and the database dropped) when the test ends. */
+export async function build(t: Test, options: BuildTestOptions = {}): Promise<App> {
+  const database = await openTestDatabase();
+  const app = await buildApp(testConfig(options.env), { database, logger: options.logger ?? false });
+  t.teardown(async () => {
+    await app.close();
+    await database.close();
+  });
+  await app.ready();
+  return app;
+}
+
+let userCounter = 0;
+
+/** A new user's credentials, unique within the test run. */
+export function newUser(overrides: Partial<{ email: string; password: string; name: string }> = {}) {
+  userCounter += 1;
+  return {
+    email: `user${userCounter}-${process.pid}@example.com`,
+    password: 'correct horse battery staple',
+    name: `User ${userCounter}`,
+    ...overrides,
+  };
+}
+
+/** Registers and logs in a new user; returns its tokens and a ready Authorization header. */
+export async function signUp(app: App, overrides: Parameters<typeof newUser>[0] = {}) {
+  const user = newUser(overrides);
+  const registered = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: user });
+  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
+  const login = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email: user.email, password: user.password },
+  });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
+  const tokens = login.json() as { access_token: string; refresh_token: string };
+  return {
+    ...user,
+    id: (registered.json() as { id: number }).id,
+    tokens,
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  };
+}
+
+/** Creates a bucketlist for the user; returns its body. */
+export async function createBucketlist(
+  app: App,
+  headers: Record<string, string>,
+  body: { name: string; description?: string | null } = { name: 'Travel' },
+) {
+  const response = await app.inject({ method: 'POST', url: '/v1/bucketlists', headers, payload: body });
+  if (response.statusCode !== 201) throw new Error(`create bucketlist failed: ${response.body}`);
+  return response.json() as { id: number; name: string; item_count: number; updated_at: string };
+}
+
+/** Creates an item in the bucketlist; returns its body. */
+export async function createItem(
+  app: App,
+  headers: Record<string, string>,
+  bucketlistId: number,
+  body: { name: string; done?: boolean } = { name: 'See the aurora' },
+) {
+  const response = await app.inject({
+    method: 'POST',
+    url: `/v1/bucketlists/${bucketlistId}/items`,
+    headers,
+    payload: body,
+  });
+  if (response.statusCode !== 201) throw new Error(`create item failed: ${response.body}`);
+  return response.json() as { id: number; bucketlist_id: number; name: string; done: boolean };
+}

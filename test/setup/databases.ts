@@ -1,0 +1,105 @@
+/**
+ * Test databases. Migrations run once per test run into a template (a PGlite data folder, or a
+ * PostgreSQL template database when TEST_DATABASE_URL is set); every test file then gets its
+ * own copy, so parallel files never share rows.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import * as schema from '../../src/db/schema.js';
+
+/** The PostgreSQL server to test against (an admin URL), or undefined for the embedded database. */
+export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+
+/** Changes whenever a migration does, so a stale template is never reused. */
+function migrationsHash(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(migrationsFolder).sort()) {
+    if (file.endsWith('.sql')) hash.update(file).update(readFileSync(join(migrationsFolder, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+const templateName = `bucketlist_template_${migrationsHash()}`;
+const templateDir = resolve('.tap', 'databases', templateName);
+
+const urlFor = (database: string) => {
+  const url = new URL(serverUrl as string);
+  url.pathname = `/${database}`;
+  return url.toString();
+};
+
+const admin = () => postgres(serverUrl as string, { max: 1, onnotice: () => {} });
+
+/** Builds the template once per test run (called from tap's `before` script). */
+export async function prepareTemplate(): Promise<void> {
+  if (serverUrl) {
+    const sql = admin();
+    try {
+      const [found] = await sql`select 1 from pg_database where datname = ${templateName}`;
+      if (!found) {
+        await sql.unsafe(`create database "${templateName}_building"`);
+        await migratePostgres(urlFor(`${templateName}_building`));
+        await sql.unsafe(`alter database "${templateName}_building" rename to "${templateName}"`);
+      }
+    } finally {
+      await sql.end();
+    }
+    return;
+  }
+  if (existsSync(templateDir)) return;
+  const building = `${templateDir}.${process.pid}`;
+  mkdirSync(building, { recursive: true });
+  const client = await PGlite.create({ dataDir: building });
+  await migrateEmbedded(drizzlePglite(client, { schema }));
+  await client.close();
+  renameSync(building, templateDir);
+}
+
+/** A fresh, migrated database of its own for one test file; `close` also deletes it. */
+export async function openTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
+  const name = `bucketlist_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  if (serverUrl) {
+    const sql = admin();
+    await sql.unsafe(`create database "${name}" template "${templateName}"`);
+    await sql.end();
+    const url = urlFor(name);
+    const client = postgres(url, { max: 10, onnotice: () => {} });
+    const db = drizzlePostgres(client, { schema });
+    return {
+      db,
+      kind: 'postgres',
+      url,
+      ping: async () => {
+        await client`select 1`;
+      },
+      close: async () => {
+        await client.end({ timeout: 5 });
+        const cleanup = admin();
+        await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
+        await cleanup.end();
+      },
+    };
+  }
+  const dataDir = join(tmpdir(), name);
+  cpSync(templateDir, dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir });
+  return {
+    db: drizzlePglite(client, { schema }),
+    kind: 'pglite',
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: async () => {
+      await client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
