@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { migrateEmbedded, migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
@@ -45,6 +45,21 @@ async function openPostgres(
     idle_timeout: 60,
     onnotice: () => {},
   });
+  return wrapPostgres(client);
+}
+
+async function openEmbedded(
+  config: Extract<DatabaseConfig, { kind: 'pglite' }>,
+  options: OpenOptions,
+): Promise<DatabaseHandle> {
+  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir: config.dataDir });
+  if (options.migrate) await migrateEmbedded(client);
+  return wrapEmbedded(client);
+}
+
+/** A handle over a postgres.js client; closing it ends the pool. */
+export function wrapPostgres(client: Sql): DatabaseHandle {
   const db = drizzlePostgres(client, { schema });
   return {
     db,
@@ -56,14 +71,9 @@ async function openPostgres(
   };
 }
 
-async function openEmbedded(
-  config: Extract<DatabaseConfig, { kind: 'pglite' }>,
-  options: OpenOptions,
-): Promise<DatabaseHandle> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const client = await PGlite.create({ dataDir: config.dataDir });
+/** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */
+export function wrapEmbedded(client: PGlite): DatabaseHandle {
   const db = drizzlePglite(client, { schema });
-  if (options.migrate) await migrateEmbedded(db);
   return {
     db,
     kind: 'pglite',

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgresJs } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -26,8 +27,6 @@ export async function migratePostgres(url: string): Promise<void> {
   }
 }
 
-export async function migrateEmbedded<TSchema extends Record<string, unknown>>(
-  db: PgliteDatabase<TSchema>,
-): Promise<void> {
-  await migratePglite(db, { migrationsFolder });
+export async function migrateEmbedded(client: PGlite): Promise<void> {
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
 }

@@ -8,12 +8,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { DatabaseHandle } from '../../src/db/client.js';
+import { type DatabaseHandle, wrapEmbedded, wrapPostgres } from '../../src/db/client.js';
 import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
-import * as schema from '../../src/db/schema.js';
 
 /** The PostgreSQL server to test against (an admin URL), or undefined for the embedded database. */
 export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -58,7 +55,7 @@ export async function prepareTemplate(): Promise<void> {
   const building = `${templateDir}.${process.pid}`;
   mkdirSync(building, { recursive: true });
   const client = await PGlite.create({ dataDir: building });
-  await migrateEmbedded(drizzlePglite(client, { schema }));
+  await migrateEmbedded(client);
   await client.close();
   renameSync(building, templateDir);
 }
@@ -71,17 +68,12 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
     await sql.unsafe(`create database "${name}" template "${templateName}"`);
     await sql.end();
     const url = urlFor(name);
-    const client = postgres(url, { max: 10, onnotice: () => {} });
-    const db = drizzlePostgres(client, { schema });
+    const handle = wrapPostgres(postgres(url, { max: 10, onnotice: () => {} }));
     return {
-      db,
-      kind: 'postgres',
+      ...handle,
       url,
-      ping: async () => {
-        await client`select 1`;
-      },
       close: async () => {
-        await client.end({ timeout: 5 });
+        await handle.close();
         const cleanup = admin();
         await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
         await cleanup.end();
@@ -90,15 +82,11 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
   }
   const dataDir = join(tmpdir(), name);
   cpSync(templateDir, dataDir, { recursive: true });
-  const client = await PGlite.create({ dataDir });
+  const handle = wrapEmbedded(await PGlite.create({ dataDir }));
   return {
-    db: drizzlePglite(client, { schema }),
-    kind: 'pglite',
-    ping: async () => {
-      await client.query('select 1');
-    },
+    ...handle,
     close: async () => {
-      await client.close();
+      await handle.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -30,7 +30,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { bucketlists } = app.repositories;
 
   app.post(
-    '/',
+    '',
     {
       schema: {
         tags,
@@ -52,7 +52,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
-    '/',
+    '',
     {
       schema: {
         tags,

@@ -29,7 +29,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post(
-    '/',
+    '',
     {
       schema: {
         tags,
@@ -53,7 +53,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
-    '/',
+    '',
     {
       schema: {
         tags,
