@@ -64,7 +64,8 @@ t.test('every error response is the shared Problem as application/problem+json',
   for (const { path, method, operation } of operations) {
     for (const [status, response] of Object.entries(operation.responses)) {
       if (Number(status) < 400) continue;
-      const schema = response.content?.['application/problem+json']?.schema ?? response.content?.['application/json']?.schema;
+      const schema =
+        response.content?.['application/problem+json']?.schema ?? response.content?.['application/json']?.schema;
       t.equal(schema?.$ref, '#/components/schemas/Problem', `${method} ${path} ${status}`);
     }
   }
@@ -79,7 +80,11 @@ t.test('request bodies forbid unknown fields and path ids are 32-bit positive in
     }
     for (const parameter of operation.parameters ?? []) {
       if (parameter.in !== 'path') continue;
-      t.match(parameter.schema, { type: 'integer', minimum: 1, maximum: 2147483647 }, `${method} ${path} ${parameter.name}`);
+      t.match(
+        parameter.schema,
+        { type: 'integer', minimum: 1, maximum: 2147483647 },
+        `${method} ${path} ${parameter.name}`,
+      );
     }
   }
 });

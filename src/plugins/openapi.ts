@@ -19,7 +19,10 @@ export default fp(
           description:
             'Keep bucketlists (goals) and tick off their items. Errors are RFC 9457 problem details; lists are paginated with RFC 8288 Link headers; single resources carry strong ETags for conditional requests.',
           license: { name: 'MIT', identifier: 'MIT' },
+          contact: { name: 'Bucketlist API maintainers', email: 'api@bucketlist.example' },
         },
+        // Relative: the document describes whichever host serves it.
+        servers: [{ url: '/', description: 'This server' }],
         tags: [
           { name: 'auth', description: 'Accounts, sessions and tokens' },
           { name: 'users', description: 'The signed-in user' },

@@ -2,6 +2,7 @@
  * Shapes shared by every resource: the RFC 9457 Problem, ids, timestamps, pages and the
  * helpers that turn named schemas into `$ref`s (so the OpenAPI document names its components).
  */
+import { STATUS_CODES } from 'node:http';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 /** A `$ref` to a named schema, typed as the schema itself. */
@@ -81,7 +82,8 @@ export const PageQueryFields = {
   page_size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' }),
   q: Type.Optional(
     Type.String({
-      maxLength: 255,
+      // Names are at most 255 characters; the bound only stops absurd inputs.
+      maxLength: 1000,
       description: 'Case-insensitive literal search (all of Unicode; `%`, `_` and `\\` match themselves).',
     }),
   ),
@@ -106,10 +108,17 @@ export const PageOf = <T extends TSchema>(item: T, $id: string) =>
     { $id, additionalProperties: false },
   );
 
-/** Problem responses for the given statuses, for a route's `response` schema. */
 const problemRef = ref(Problem);
+const problemResponse = (status: number) => ({
+  description: STATUS_CODES[status] ?? 'Error',
+  content: { 'application/problem+json': { schema: problemRef } },
+});
+/** Problem responses for the given statuses, for a route's `response` schema (RFC 9457 media type). */
 export const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, problemRef])) as Record<number, typeof problemRef>;
+  Object.fromEntries(statuses.map((status) => [status, problemResponse(status)])) as unknown as Record<
+    number,
+    typeof problemRef
+  >;
 
 export const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current.' });
 export const NoContent = Type.Null({ description: 'Done; no content.' });
@@ -119,5 +128,7 @@ export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'Write only if the resource still has one of these ETags.' })),
 });
 export const IfNoneMatchHeaders = Type.Object({
-  'if-none-match': Type.Optional(Type.String({ description: 'Answer 304 if the resource still has one of these ETags.' })),
+  'if-none-match': Type.Optional(
+    Type.String({ description: 'Answer 304 if the resource still has one of these ETags.' }),
+  ),
 });
