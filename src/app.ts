@@ -9,10 +9,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { loggerOptions } from './logger.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
+import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
+import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
+import securityPlugin from './plugins/security.js';
 import validationPlugin from './plugins/validation.js';
 import operationRoutes from './routes/operations.js';
 import v1Routes from './routes/v1/index.js';
@@ -28,6 +32,8 @@ export interface BuildOptions {
   database?: DatabaseHandle;
   /** Overrides for Fastify's logger option (tests pass a stream or false). */
   logger?: FastifyServerOptions['logger'];
+  /** Load-shedding limits, over the defaults of src/plugins/pressure.ts. */
+  pressure?: PressureOptions;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -42,7 +48,7 @@ export function requestIdOf(request: IncomingMessage): string {
 
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? loggerOptions(config),
     genReqId: requestIdOf,
     requestIdHeader: false,
     trustProxy: config.trustProxy,
@@ -50,6 +56,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // Bounded time for a whole request, so slow clients cannot hold connections forever.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
+    // While closing, the pressure plugin answers new requests with a problem+json 503 instead.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -61,14 +69,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   await app.register(errorsPlugin);
   await app.register(validationPlugin);
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins });
   await app.register(databasePlugin, {
     database: config.database,
     migrate: true,
     ...(options.database ? { handle: options.database } : {}),
   });
+  // After the database: opening and migrating it blocks the event loop, which is not overload.
+  await app.register(pressurePlugin, options.pressure ?? {});
   await app.register(rateLimit, { global: false, enableDraftSpec: true });
   await app.register(authPlugin, { auth: config.auth });
   await app.register(openapiPlugin);
+  await app.register(metricsPlugin);
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

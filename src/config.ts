@@ -2,8 +2,9 @@
  * Configuration: the environment schema and its loader. The environment is read here once,
  * validated, and handed to the app as a typed object; nothing else reads process.env.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { isIP } from 'node:net';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 
 const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
 const MIN_SECRET_BYTES = 32;
@@ -43,6 +44,71 @@ const splitList = (value: string) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
+// Values that may carry credentials are never echoed into an error message (and so into logs).
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'JWT_SECRET']);
+
+function invalid(name: string, value: string | undefined, reason: string): ConfigError {
+  const shown = SECRET_VARIABLES.has(name) ? '(value hidden)' : JSON.stringify(value ?? '');
+  return new ConfigError(`invalid environment variable ${name}=${shown}: ${reason}`);
+}
+
+/** TypeBox says "Expected union value" for a bad enum; name the allowed values instead. */
+function reasonOf(error: ValueError): string {
+  const options = (error.schema as TSchema & { anyOf?: { const?: unknown }[] }).anyOf;
+  if (options?.every((option) => typeof option.const === 'string')) {
+    return `must be one of ${options.map((option) => option.const).join(', ')}`;
+  }
+  return error.message;
+}
+
+// The names @fastify/proxy-addr knows for well-known ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or an IPv4 address/netmask. */
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(range) === 4;
+}
+
+/**
+ * TRUST_PROXY: empty or "false" trusts no proxy; "true" trusts every one; otherwise a list of
+ * addresses or ranges. Checked here, because Fastify would otherwise throw an unreadable error
+ * (`invalid IP address: false`) at boot.
+ */
+function parseTrustProxy(value: string): boolean | string[] {
+  const lowered = value.trim().toLowerCase();
+  if (lowered === '' || lowered === 'false') return false;
+  if (lowered === 'true') return true;
+  const entries = splitList(value);
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw invalid('TRUST_PROXY', value, `${JSON.stringify(bad)} is not true, false, an IP address or a range`);
+  }
+  return entries;
+}
+
+/** CORS_ORIGINS: a list of http(s) origins (`https://app.example.com`), normalised. */
+function parseOrigins(value: string): string[] {
+  return splitList(value).map((entry) => {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const isOrigin =
+      url !== undefined &&
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password;
+    if (!url || !isOrigin) throw invalid('CORS_ORIGINS', value, `${JSON.stringify(entry)} is not an http(s) origin`);
+    return url.origin;
+  });
+}
+
 /**
  * Validate the environment and derive the app's configuration from it.
  * Returns the config and any warnings to log once a logger exists.
@@ -54,11 +120,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       .filter((key) => source[key] !== undefined && source[key] !== '')
       .map((key) => [key, source[key]]),
   );
-  const env = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw));
+  // Convert works in place; the error message must quote what was given, so convert a copy.
+  const env = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw }));
   const error = Value.Errors(EnvSchema, env).First();
   if (error) {
     const name = error.path.replace(/^\//, '');
-    throw new ConfigError(`invalid environment variable ${name}=${JSON.stringify(raw[name] ?? '')}: ${error.message}`);
+    throw invalid(name, source[name], reasonOf(error));
   }
   const valid = env as Env;
   const warnings: string[] = [];
@@ -66,12 +133,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (jwtSecret === undefined || Buffer.byteLength(jwtSecret) < MIN_SECRET_BYTES) {
     const problem = jwtSecret === undefined ? 'is not set' : `is shorter than ${MIN_SECRET_BYTES} bytes`;
     if (valid.NODE_ENV === 'production') {
-      throw new ConfigError(`JWT_SECRET ${problem}: production needs a random secret of at least ${MIN_SECRET_BYTES} bytes`);
+      throw new ConfigError(
+        `JWT_SECRET ${problem}: production needs a random secret of at least ${MIN_SECRET_BYTES} bytes`,
+      );
     }
-    warnings.push(`JWT_SECRET ${problem}; using a development default. Never do this in production.`);
+    const fallback = jwtSecret === undefined ? 'using a development default' : 'accepted outside production only';
+    warnings.push(`JWT_SECRET ${problem}; ${fallback}. Never do this in production.`);
     jwtSecret ??= DEVELOPMENT_JWT_SECRET;
   }
-  const trustProxy = splitList(valid.TRUST_PROXY);
   return {
     config: {
       env: valid.NODE_ENV,
@@ -88,9 +157,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         rateLimitMax: valid.AUTH_RATE_LIMIT_MAX,
         rateLimitWindowSeconds: valid.AUTH_RATE_LIMIT_WINDOW,
       },
-      // "true" trusts every proxy; otherwise a list of addresses or CIDR ranges; empty trusts none.
-      trustProxy: trustProxy.length === 1 && trustProxy[0] === 'true' ? true : trustProxy.length > 0 ? trustProxy : false,
-      corsOrigins: splitList(valid.CORS_ORIGINS),
+      trustProxy: parseTrustProxy(valid.TRUST_PROXY),
+      corsOrigins: parseOrigins(valid.CORS_ORIGINS),
     },
     warnings,
   };

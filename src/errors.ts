@@ -24,6 +24,12 @@ export const unauthorized = (detail = 'A valid bearer token is required.') =>
   // RFC 6750 §3: a 401 names the scheme the client should use.
   new ApiError(401, 'unauthorized', detail, { 'www-authenticate': 'Bearer realm="bucketlist-api"' });
 
+/** RFC 6750 §3.1: a token was presented but is invalid, expired or revoked. */
+export const invalidToken = (detail: string) =>
+  new ApiError(401, 'unauthorized', detail, {
+    'www-authenticate': 'Bearer realm="bucketlist-api", error="invalid_token"',
+  });
+
 export const invalidCredentials = () =>
   new ApiError(401, 'unauthorized', 'The email or password is incorrect.', {
     'www-authenticate': 'Bearer realm="bucketlist-api"',

@@ -5,14 +5,32 @@
 import type { Test } from 'tap';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
+import { watchConformance } from './conformance.js';
 import { openTestDatabase } from './setup/databases.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production-use';
 
-/** The configuration of a test app: the documented defaults, with a real secret and no logs. */
+/**
+ * The configuration of a test app: the documented defaults, with a real secret, no logs, and an
+ * auth rate limit no test file reaches by accident (every inject comes from one address); the
+ * rate-limit tests set their own.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env }).config;
+  return loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT_MAX: '10000',
+    ...env,
+  }).config;
 }
+
+/**
+ * Test apps share one event loop with the embedded databases of the whole file, whose opening
+ * blocks it for seconds: that is not overload, so the loop checks are off (the pressure tests
+ * switch them on).
+ */
+export const TEST_PRESSURE = { maxEventLoopDelay: 0 };
 
 export interface BuildTestOptions {
   env?: Record<string, string>;
@@ -22,7 +40,13 @@ export interface BuildTestOptions {
 /** The app on a fresh database of its own, closed (and the database dropped) when the test ends. */
 export async function build(t: Test, options: BuildTestOptions = {}): Promise<App> {
   const database = await openTestDatabase();
-  const app = await buildApp(testConfig(options.env), { database, logger: options.logger ?? false });
+  const app = await buildApp(testConfig(options.env), {
+    database,
+    logger: options.logger ?? false,
+    pressure: TEST_PRESSURE,
+  });
+  // Every response the test receives is checked against the OpenAPI document (test/conformance.ts).
+  watchConformance(app, t);
   t.teardown(async () => {
     await app.close();
     await database.close();

@@ -118,4 +118,3 @@ export const items = pgTable(
 /** The next `updated_at`: now, but always later than the previous value, so every update moves it. */
 export const nextUpdatedAt = (column: typeof bucketlists.updatedAt | typeof items.updatedAt) =>
   sql`greatest(clock_timestamp(), ${column} + interval '1 millisecond')`;
-

@@ -7,7 +7,7 @@ import jwt from '@fastify/jwt';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { unauthorized } from '../errors.js';
+import { invalidToken, unauthorized } from '../errors.js';
 
 /** What the handlers of a protected route know about the caller. */
 export interface AuthenticatedUser {
@@ -33,8 +33,17 @@ declare module 'fastify' {
 
 // RFC 6750 §2.1; the scheme name is case-insensitive (RFC 9110 §11.1).
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-const SESSION_ID = /^[0-9a-f-]{36}$/;
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_ID = /^[1-9][0-9]{0,9}$/;
+const MAX_USER_ID = 2_147_483_647;
+
+/** The caller named by verified claims, or undefined when they do not fit the columns they are looked up in. */
+function callerOf(claims: { sub: unknown; sid: unknown }): AuthenticatedUser | undefined {
+  const sub = String(claims.sub);
+  const sid = String(claims.sid);
+  if (!USER_ID.test(sub) || Number(sub) > MAX_USER_ID || !SESSION_ID.test(sid)) return undefined;
+  return { userId: Number(sub), sessionId: sid };
+}
 
 export default fp<{ auth: Config['auth'] }>(
   async function auth(app, { auth: options }) {
@@ -57,14 +66,12 @@ export default fp<{ auth: Config['auth'] }>(
       try {
         claims = app.jwt.verify(token);
       } catch {
-        throw unauthorized('The access token is invalid or has expired.');
+        throw invalidToken('The access token is invalid or has expired.');
       }
-      if (!USER_ID.test(String(claims.sub)) || !SESSION_ID.test(String(claims.sid))) {
-        throw unauthorized('The access token is invalid or has expired.');
-      }
-      const user = { userId: Number(claims.sub), sessionId: claims.sid };
+      const user = callerOf(claims);
+      if (!user) throw invalidToken('The access token is invalid or has expired.');
       if (!(await app.repositories.sessions.isActive(user.sessionId, user.userId))) {
-        throw unauthorized('The session has ended; log in again.');
+        throw invalidToken('The session has ended; log in again.');
       }
       request.user = user;
     });

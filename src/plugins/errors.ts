@@ -3,11 +3,18 @@
  * (validation, 404, 405, 413, 415, malformed JSON), leaves as an RFC 9457 problem+json body.
  */
 import { STATUS_CODES } from 'node:http';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { ApiError, methodNotAllowed, notFound, serviceUnavailable, validationError } from '../errors.js';
-import type { ProblemBody, ProblemCodeValue, ValidationIssueBody } from '../schemas/common.js';
+import {
+  NON_BLANK_STORABLE_TEXT,
+  type ProblemBody,
+  type ProblemCodeValue,
+  STORABLE_TEXT,
+  type ValidationIssueBody,
+} from '../schemas/common.js';
 
 const CODE_BY_STATUS: Record<number, ProblemCodeValue> = {
   400: 'validation_error',
@@ -59,13 +66,32 @@ function issuePath(error: AjvError): string {
   return escaped === undefined ? error.instancePath : `${error.instancePath}/${escaped}`;
 }
 
+/** Ajv's message, in a client's words where Ajv's own would leak schema internals. */
+function issueMessage(error: AjvError): string {
+  if (error.keyword === 'additionalProperties') return 'is not a known field';
+  if (error.keyword === 'pattern') {
+    const { pattern } = error.params as { pattern?: string };
+    // The validators run with `verbose`, so the failing value is at hand to say which rule it broke.
+    const { data } = error as AjvError & { data?: unknown };
+    const blank = typeof data === 'string' && !/\S/.test(data);
+    if (pattern === NON_BLANK_STORABLE_TEXT && blank) return 'must not be blank';
+    if (pattern === NON_BLANK_STORABLE_TEXT || pattern === STORABLE_TEXT) {
+      return 'must not contain U+0000 or unpaired surrogates';
+    }
+  }
+  return error.message ?? 'is invalid';
+}
+
 function toValidationError(error: FastifyError): ApiError {
   const context = error.validationContext ?? 'body';
-  const issues: ValidationIssueBody[] = (error.validation ?? []).map((issue) => ({
-    path: issuePath(issue),
-    message:
-      issue.keyword === 'additionalProperties' ? 'is not a known field' : (issue.message ?? 'is invalid'),
-  }));
+  // One entry per failed field (an empty name fails minLength and the not-blank pattern): the first.
+  const byPath = new Map<string, ValidationIssueBody>();
+  for (const issue of error.validation ?? []) {
+    const path = issuePath(issue);
+    if (byPath.has(path)) continue;
+    byPath.set(path, { path, message: issueMessage(issue) });
+  }
+  const issues = [...byPath.values()];
   const detail = issues.map((issue) => `${context}${issue.path} ${issue.message}`).join('; ');
   return validationError(detail, issues);
 }
@@ -81,6 +107,15 @@ function toApiError(error: FastifyError | ApiError): ApiError {
   }
   if (status === 503) return serviceUnavailable(error.message);
   return new ApiError(500, 'internal_error', 'An unexpected error occurred. It has been logged.');
+}
+
+/**
+ * What to log for a failed request. A Drizzle query error's message lists the query's parameters
+ * (emails, password and token hashes): log the driver's error and the SQL text, never the values.
+ */
+function loggable(error: unknown): { err: unknown; query?: string } {
+  if (error instanceof DrizzleQueryError) return { err: error.cause ?? new Error('query failed'), query: error.query };
+  return { err: error };
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
@@ -119,7 +154,7 @@ export default fp(
     app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
       const apiError = toApiError(error);
       if (apiError.status >= 500) {
-        request.log.error({ err: error }, 'request failed');
+        request.log.error(loggable(error), 'request failed');
       } else {
         request.log.info({ status: apiError.status, code: apiError.code }, apiError.message);
       }

@@ -43,7 +43,16 @@ export default fp(
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       staticCSP: true,
-      uiConfig: { deepLinking: true, persistAuthorization: false, tryItOutEnabled: false },
+      // Swagger UI's CSP asks browsers to upgrade every asset to https, which breaks the page when
+      // it is served over plain HTTP (a container on a LAN address); TLS is the proxy's concern.
+      transformStaticCSP: (header) =>
+        header
+          .split(';')
+          .filter((directive) => directive.trim() !== 'upgrade-insecure-requests')
+          .join(';'),
+      // BaseLayout: no top bar, whose "Explore" box loads other documents and whose logo carries an
+      // inline <style> that the page's CSP (rightly) blocks.
+      uiConfig: { deepLinking: true, persistAuthorization: false, tryItOutEnabled: false, layout: 'BaseLayout' },
     });
 
     const hidden = { schema: { hide: true } };

@@ -10,7 +10,15 @@ import fp from 'fastify-plugin';
 import { sharedSchemas } from '../schemas/index.js';
 
 function createAjv(options: Options) {
-  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
+  const ajv = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    useDefaults: true,
+    strict: false,
+    // Errors carry the failing value, so the error renderer can say which text rule it broke.
+    verbose: true,
+    ...options,
+  });
   formatsPlugin.default(ajv);
   for (const schema of sharedSchemas) ajv.addSchema(schema as TSchema & { $id: string });
   return ajv;

@@ -5,17 +5,10 @@
  */
 import { and, count, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
-import { containsPattern, foldCase, foldNullable } from './search.js';
-import {
-  collateC,
-  explainMissedWrite,
-  orderBy,
-  pageOf,
-  totalCount,
-  versionIn,
-  type WriteResult,
-} from './writes.js';
+import { canMatchStoredText, containsPattern } from './search.js';
+import { collateC, explainMissedWrite, orderBy, pageOf, totalCount, versionIn, type WriteResult } from './writes.js';
 
 export type BucketlistRow = typeof bucketlists.$inferSelect;
 
@@ -107,6 +100,7 @@ export function createBucketlistRepository(db: Database) {
     },
 
     async list(ownerId: number, options: BucketlistListOptions) {
+      if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
       const searching = Boolean(options.q);
       const key = `${options.sort}|${searching}`;
       let statement = listStatements.get(key);

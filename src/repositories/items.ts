@@ -5,8 +5,9 @@
  */
 import { and, count, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
-import { containsPattern, foldCase } from './search.js';
+import { canMatchStoredText, containsPattern } from './search.js';
 import {
   collateC,
   explainMissedWrite,
@@ -138,6 +139,7 @@ export function createItemRepository(db: Database) {
     },
 
     async list(scope: ItemScope, options: ItemListOptions) {
+      if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
       const searching = Boolean(options.q);
       const filteringDone = options.done !== undefined;
       const key = `${options.sort}|${searching}|${filteringDone}`;
@@ -173,7 +175,10 @@ export function createItemRepository(db: Database) {
       return update(
         scope,
         id,
-        { ...(values.name === undefined ? {} : named(values.name)), ...(values.done === undefined ? {} : { done: values.done }) },
+        {
+          ...(values.name === undefined ? {} : named(values.name)),
+          ...(values.done === undefined ? {} : { done: values.done }),
+        },
         versions,
       );
     },

@@ -6,10 +6,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { refreshTokens, sessions } from '../db/schema.js';
 
-export type RotationResult =
-  | { outcome: 'rotated'; userId: number }
-  | { outcome: 'reused' }
-  | { outcome: 'invalid' };
+export type RotationResult = { outcome: 'rotated'; userId: number } | { outcome: 'reused' } | { outcome: 'invalid' };
 
 export function createSessionRepository(db: Database) {
   const active = db

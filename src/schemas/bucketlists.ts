@@ -1,9 +1,17 @@
 /** Bucketlists: the resource, its inputs and its page. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, NonBlankString, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
+import { Id, NonBlankString, PageOf, PageQueryFields, SortParam, StorableString, Timestamp } from './common.js';
 
-const Name = NonBlankString(255, 'At least one non-whitespace character; surrounding whitespace is trimmed.');
+/** The name of a bucketlist or an item, as clients send it. */
+export const NameInput = NonBlankString(
+  255,
+  'At least one non-whitespace character; surrounding whitespace is trimmed.',
+);
+
 const Description = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], {
+  description: 'Free text, up to 2000 characters, or null.',
+});
+const DescriptionInput = Type.Union([StorableString(2000), Type.Null()], {
   description: 'Free text, up to 2000 characters, or null.',
 });
 
@@ -21,7 +29,7 @@ export const Bucketlist = Type.Object(
 export type BucketlistBody = Static<typeof Bucketlist>;
 
 export const BucketlistInput = Type.Object(
-  { name: Name, description: Type.Optional(Description) },
+  { name: NameInput, description: Type.Optional(DescriptionInput) },
   {
     $id: 'BucketlistInput',
     additionalProperties: false,
@@ -31,7 +39,7 @@ export const BucketlistInput = Type.Object(
 export type BucketlistInputBody = Static<typeof BucketlistInput>;
 
 export const BucketlistPatch = Type.Object(
-  { name: Type.Optional(Name), description: Type.Optional(Description) },
+  { name: Type.Optional(NameInput), description: Type.Optional(DescriptionInput) },
   { $id: 'BucketlistPatch', additionalProperties: false, minProperties: 1, description: 'At least one field.' },
 );
 export type BucketlistPatchBody = Static<typeof BucketlistPatch>;

@@ -21,9 +21,21 @@ export const Timestamp = Type.String({
   examples: ['2026-11-21T10:00:00.000Z'],
 });
 
+/*
+ * Text the database stores unchanged: no U+0000 (PostgreSQL text cannot hold it) and no unpaired
+ * UTF-16 surrogate (not Unicode text; it would come back as U+FFFD). Ajv compiles patterns with
+ * the `u` flag, so the surrogate range matches only unpaired ones. Both patterns are linear-time:
+ * Ajv reports every error, so they run even on a string far over its maxLength.
+ */
+export const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$';
+export const NON_BLANK_STORABLE_TEXT = '^\\s*[^\\s\\u0000\\uD800-\\uDFFF][^\\u0000\\uD800-\\uDFFF]*$';
+
 /** A name: required, with at least one non-whitespace character. */
 export const NonBlankString = (maxLength: number, description: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
+  Type.String({ minLength: 1, maxLength, pattern: NON_BLANK_STORABLE_TEXT, description });
+
+/** Free text of at most `maxLength` characters. */
+export const StorableString = (maxLength: number) => Type.String({ maxLength, pattern: STORABLE_TEXT });
 
 export const ProblemCode = Type.Union(
   [
@@ -77,9 +89,12 @@ export const IdParams = Type.Object({ id: Id }, { additionalProperties: false })
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health', additionalProperties: false });
 
+// Optional with defaults: clients may omit them (the validator fills the defaults in).
 export const PageQueryFields = {
-  page: Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1, description: '1-based page number.' }),
-  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' }),
+  page: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1, description: '1-based page number.' }),
+  ),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' })),
   q: Type.Optional(
     Type.String({
       // Names are at most 255 characters; the bound only stops absurd inputs.
@@ -91,9 +106,11 @@ export const PageQueryFields = {
 
 /** A sort parameter over the given fields, `-` in front for descending. */
 export const SortParam = (fields: readonly string[]) =>
-  Type.Union(
-    fields.flatMap((field) => [Type.Literal(field), Type.Literal(`-${field}`)]),
-    { default: '-id', description: 'Sort field; a leading `-` sorts descending.' },
+  Type.Optional(
+    Type.Union(
+      fields.flatMap((field) => [Type.Literal(field), Type.Literal(`-${field}`)]),
+      { default: '-id', description: 'Sort field; a leading `-` sorts descending.' },
+    ),
   );
 
 /** A page of some resource: `{ items, page, page_size, total }`. */

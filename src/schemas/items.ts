@@ -1,8 +1,8 @@
 /** Items: the resource, its inputs and its page. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, NonBlankString, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
+import { NameInput as Name } from './bucketlists.js';
+import { Id, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
 
-const Name = NonBlankString(255, 'At least one non-whitespace character; surrounding whitespace is trimmed.');
 const Done = Type.Boolean({ description: 'Whether the item is ticked off.' });
 
 export const Item = Type.Object(
@@ -45,9 +45,6 @@ export const ItemListQuery = Type.Object(
 );
 export type ItemListQueryValue = Static<typeof ItemListQuery>;
 
-export const ItemParams = Type.Object(
-  { id: Id, item_id: Id },
-  { additionalProperties: false },
-);
+export const ItemParams = Type.Object({ id: Id, item_id: Id }, { additionalProperties: false });
 
 export const ItemPage = PageOf(Item, 'ItemPage');

@@ -21,6 +21,12 @@ export function isNotModified(request: FastifyRequest, reply: FastifyReply, etag
 }
 
 /**
+ * Answers 304 with no content at all (RFC 9110 §15.4.5): `send(null)` would serialize `null`,
+ * sending a Content-Length of 4 that is not the length of the 200's content (§8.6).
+ */
+export const sendNotModified = (reply: FastifyReply) => reply.code(304).send();
+
+/**
  * The versions If-Match allows (RFC 9110 §13.1.1, strong comparison): undefined when any
  * version will do (no header, or `*`); otherwise those of the listed tags that name this row,
  * possibly none, in which case the write must fail with 412.

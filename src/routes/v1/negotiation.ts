@@ -2,15 +2,39 @@
 import type { FastifyRequest } from 'fastify';
 import { notAcceptable } from '../../errors.js';
 
-const JSON_RANGES = new Set(['*/*', 'application/*', 'application/json', 'application/problem+json']);
+interface MediaRange {
+  type: string;
+  quality: number;
+}
 
+function parseAccept(header: string): MediaRange[] {
+  return header.split(',').map((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2));
+    return { type, quality: Number.isFinite(quality) ? quality : 0 };
+  });
+}
+
+/** The quality the client gives application/json: the most specific matching range decides. */
+function jsonQuality(ranges: MediaRange[]): number {
+  const bySpecificity = ['application/json', 'application/*', '*/*'];
+  for (const type of bySpecificity) {
+    const range = ranges.find((candidate) => candidate.type === type);
+    if (range) return range.quality;
+  }
+  return 0;
+}
+
+/**
+ * True when the client takes JSON. The most specific range decides (RFC 9110 §12.5.1), so
+ * `application/json;q=0, *\/*` rules JSON out; a client that names problem+json reads JSON too.
+ */
 export function acceptsJson(header: string | undefined): boolean {
   if (header === undefined || header.trim() === '') return true;
-  return header.split(',').some((range) => {
-    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
-    const quality = params.find((param) => param.startsWith('q='));
-    return JSON_RANGES.has(type) && (quality === undefined || Number(quality.slice(2)) > 0);
-  });
+  const ranges = parseAccept(header);
+  const problemJson = ranges.find((range) => range.type === 'application/problem+json');
+  return jsonQuality(ranges) > 0 || (problemJson !== undefined && problemJson.quality > 0);
 }
 
 export async function rejectUnacceptable(request: FastifyRequest) {

@@ -6,6 +6,13 @@ interface PageQuery {
   page_size: number;
 }
 
+/**
+ * The list query with its defaults: the validator (Ajv's useDefaults) has filled them in before
+ * the handler runs; the schema marks them optional only so that clients may omit them.
+ */
+export const withDefaults = <Q extends { page?: number; page_size?: number; sort?: string }>(query: Q) =>
+  query as Q & PageQuery & { sort: string };
+
 /** A link to another page of the same list, keeping every other query parameter. */
 function pageLink(request: FastifyRequest, page: number, rel: 'next' | 'prev') {
   const url = new URL(request.url, 'http://localhost');

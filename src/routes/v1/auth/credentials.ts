@@ -24,7 +24,11 @@ export function mintRefreshToken(sessionId: string) {
   return { token, hash: hashRefreshToken(token) };
 }
 
+// A canonical, lower-case UUID: anything looser (36 dashes, say) would reach the uuid column
+// and fail there with a 500 instead of a 401.
+const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{43}$/;
+
 /** The session id inside a refresh token, or undefined when it is not one of ours. */
 export function sessionOfRefreshToken(token: string): string | undefined {
-  return /^([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/.exec(token)?.[1];
+  return REFRESH_TOKEN.exec(token)?.[1];
 }

@@ -1,20 +1,34 @@
 /** Register, log in, refresh and log out: the Authentication section of the contract. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { conflict, invalidCredentials, unauthorized } from '../../../errors.js';
 import { Credentials, RefreshRequest, Registration, Tokens, type TokensBody, User } from '../../../schemas/auth.js';
 import { NoContent, problems, ref } from '../../../schemas/common.js';
 import { presentUser } from '../users/present.js';
-import { checkPassword, hashPassword, hashRefreshToken, mintRefreshToken, sessionOfRefreshToken } from './credentials.js';
+import {
+  checkPassword,
+  hashPassword,
+  hashRefreshToken,
+  mintRefreshToken,
+  sessionOfRefreshToken,
+} from './credentials.js';
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { auth } = app.config;
   // Per client address (the TCP peer unless a trusted proxy is configured).
   const rateLimit = { max: auth.rateLimitMax, timeWindow: auth.rateLimitWindowSeconds * 1000 };
 
-  const tokensFor = (userId: number, sessionId: string, refreshToken: string): TokensBody => {
+  /** The Tokens body; RFC 6749 §5.1: a response carrying tokens must not be stored by any cache. */
+  const sendTokens = (reply: FastifyReply, userId: number, sessionId: string, refreshToken: string) => {
     const access = app.issueAccessToken({ userId, sessionId });
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refreshToken };
+    const body: TokensBody = {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_token: refreshToken,
+    };
+    return reply.header('cache-control', 'no-store').send(body);
   };
 
   app.post(
@@ -54,7 +68,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const user = await app.repositories.users.findByEmail(request.body.email.toLowerCase());
       if (!(await checkPassword(request.body.password, user?.passwordHash)) || !user) throw invalidCredentials();
       const sessionId = randomUUID();
@@ -65,7 +79,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         expiresAt: new Date(Date.now() + auth.refreshTokenTtl * 1000),
         refreshTokenHash: refresh.hash,
       });
-      return tokensFor(user.id, sessionId, refresh.token);
+      return sendTokens(reply, user.id, sessionId, refresh.token);
     },
   );
 
@@ -83,15 +97,16 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const presented = request.body.refresh_token;
       const sessionId = sessionOfRefreshToken(presented);
       if (!sessionId) throw unauthorized('The refresh token is invalid.');
       const next = mintRefreshToken(sessionId);
       const result = await app.repositories.sessions.rotate(sessionId, hashRefreshToken(presented), next.hash);
-      if (result.outcome === 'reused') throw unauthorized('The refresh token was already used; the session is revoked.');
+      if (result.outcome === 'reused')
+        throw unauthorized('The refresh token was already used; the session is revoked.');
       if (result.outcome === 'invalid') throw unauthorized('The refresh token is invalid or its session has ended.');
-      return tokensFor(result.userId, sessionId, next.token);
+      return sendTokens(reply, result.userId, sessionId, next.token);
     },
   );
 

@@ -17,8 +17,9 @@ import {
   problems,
   ref,
 } from '../../../schemas/common.js';
-import { allowedVersions, etagOf, isNotModified, writtenRow } from '../conditional.js';
-import { sendPage } from '../pagination.js';
+import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
+import { sendPage, withDefaults } from '../pagination.js';
+import { rejectNonDecimalIds } from './path-ids.js';
 import { presentBucketlist } from './present.js';
 
 const THE_BUCKETLIST = 'The bucketlist';
@@ -27,6 +28,7 @@ const security = [{ bearerAuth: [] }];
 
 const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
+  app.addHook('preValidation', rejectNonDecimalIds);
   const { bucketlists } = app.repositories;
 
   app.post(
@@ -65,9 +67,10 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { page, page_size: pageSize, sort, q } = request.query;
+      const query = withDefaults(request.query);
+      const { page, page_size: pageSize, sort, q } = query;
       const result = await bucketlists.list(request.user.userId, { page, pageSize, sort, q });
-      return sendPage(request, reply, request.query, result.rows.map(presentBucketlist), result.total);
+      return sendPage(request, reply, query, result.rows.map(presentBucketlist), result.total);
     },
   );
 
@@ -87,7 +90,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const row = await bucketlists.find(request.user.userId, request.params.id);
       if (!row) throw notFound(THE_BUCKETLIST);
-      if (isNotModified(request, reply, etagOf(row))) return reply.code(304).send(null);
+      if (isNotModified(request, reply, etagOf(row))) return sendNotModified(reply);
       return presentBucketlist(row);
     },
   );

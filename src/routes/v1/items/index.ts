@@ -10,9 +10,18 @@ import {
   problems,
   ref,
 } from '../../../schemas/common.js';
-import { Item, ItemCreate, ItemListQuery, ItemPage, ItemParams, ItemPatch, ItemReplace } from '../../../schemas/items.js';
-import { allowedVersions, etagOf, isNotModified, writtenRow } from '../conditional.js';
-import { sendPage } from '../pagination.js';
+import {
+  Item,
+  ItemCreate,
+  ItemListQuery,
+  ItemPage,
+  ItemParams,
+  ItemPatch,
+  ItemReplace,
+} from '../../../schemas/items.js';
+import { rejectNonDecimalIds } from '../bucketlists/path-ids.js';
+import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
+import { sendPage, withDefaults } from '../pagination.js';
 import { presentItem } from './present.js';
 
 const THE_ITEM = 'The item';
@@ -22,6 +31,7 @@ const security = [{ bearerAuth: [] }];
 
 const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
+  app.addHook('preValidation', rejectNonDecimalIds);
   const { items, bucketlists } = app.repositories;
   const scopeOf = (request: { user: { userId: number }; params: { id: number } }) => ({
     ownerId: request.user.userId,
@@ -69,9 +79,10 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const scope = scopeOf(request);
       if (!(await bucketlists.find(scope.ownerId, scope.bucketlistId))) throw notFound(THE_BUCKETLIST);
-      const { page, page_size: pageSize, sort, q, done } = request.query;
+      const query = withDefaults(request.query);
+      const { page, page_size: pageSize, sort, q, done } = query;
       const result = await items.list(scope, { page, pageSize, sort, q, done });
-      return sendPage(request, reply, request.query, result.rows.map(presentItem), result.total);
+      return sendPage(request, reply, query, result.rows.map(presentItem), result.total);
     },
   );
 
@@ -91,7 +102,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const row = await items.find(scopeOf(request), request.params.item_id);
       if (!row) throw notFound(THE_ITEM);
-      if (isNotModified(request, reply, etagOf(row))) return reply.code(304).send(null);
+      if (isNotModified(request, reply, etagOf(row))) return sendNotModified(reply);
       return presentItem(row);
     },
   );
@@ -114,10 +125,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const id = request.params.item_id;
       const values = { name: request.body.name.trim(), done: request.body.done };
-      const row = writtenRow(
-        await items.replace(scopeOf(request), id, values, allowedVersions(request, id)),
-        THE_ITEM,
-      );
+      const row = writtenRow(await items.replace(scopeOf(request), id, values, allowedVersions(request, id)), THE_ITEM);
       reply.header('etag', etagOf(row));
       return presentItem(row);
     },

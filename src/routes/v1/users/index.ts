@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../../errors.js';
 import { User } from '../../../schemas/auth.js';
 import { IfNoneMatchHeaders, NotModified, problems, ref } from '../../../schemas/common.js';
-import { etagOf, isNotModified } from '../conditional.js';
+import { etagOf, isNotModified, sendNotModified } from '../conditional.js';
 import { presentUser } from './present.js';
 
 const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -27,7 +27,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = await app.repositories.users.findById(request.user.userId);
       if (!user) throw notFound('The user');
-      if (isNotModified(request, reply, etagOf(user))) return reply.code(304).send(null);
+      if (isNotModified(request, reply, etagOf(user))) return sendNotModified(reply);
       return presentUser(user);
     },
   );

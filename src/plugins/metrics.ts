@@ -1,0 +1,69 @@
+/**
+ * Prometheus metrics at GET /metrics: request counts and latencies by route template, method
+ * and status, plus the process metrics prom-client collects (CPU, memory, event loop, GC).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** The route label of requests no route matched (404, 405): one value, however many URLs are probed. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const LABELS = ['method', 'route', 'status_code'] as const;
+
+// Seconds; from a fast indexed read to a slow password hash, and the request timeout's range.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+let processRegistry: Registry | undefined;
+
+/**
+ * The process metrics live in one registry per process, since they describe the process and
+ * collecting them twice would start a second event-loop monitor and GC observer.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export default fp(
+  async function metrics(app) {
+    // The request metrics belong to this app instance (tests build many apps in one process).
+    const registry = new Registry();
+    const requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code.',
+      labelNames: LABELS,
+      registers: [registry],
+    });
+    const durations = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from receiving a request to sending its response, by method, route template and status code.',
+      labelNames: LABELS,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    const perProcess = processMetrics();
+
+    app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+      // The route's template (`/v1/bucketlists/:id`), never the raw URL: the label set stays bounded.
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+        status_code: reply.statusCode,
+      };
+      requests.inc(labels);
+      durations.observe(labels, reply.elapsedTime / 1000);
+    });
+
+    // Hidden from the OpenAPI document, like /docs and /openapi.json: it is for the scraper on the
+    // private network, not part of the API a generated SDK should call.
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const text = (await perProcess.metrics()) + (await registry.metrics());
+      return reply.type(registry.contentType).send(text);
+    });
+  },
+  { name: 'metrics', fastify: '5.x' },
+);

@@ -1,0 +1,65 @@
+/**
+ * Browser-facing hardening: the security headers of every response (@fastify/helmet) and CORS
+ * for the configured origins only (@fastify/cors).
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import fp from 'fastify-plugin';
+
+export interface SecurityOptions {
+  /** Origins (scheme://host[:port]) whose pages may call the API; empty sends no CORS headers. */
+  corsOrigins: readonly string[];
+}
+
+/** Response headers a browser client needs to read (CORS hides all but a few by default). */
+export const EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Link',
+  'X-Request-Id',
+  'RateLimit',
+  'RateLimit-Policy',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Retry-After',
+  'WWW-Authenticate',
+];
+
+/** Request headers a browser client may send (no cookies: the API authenticates with bearer tokens). */
+export const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Match', 'X-Request-Id'];
+
+export default fp<SecurityOptions>(
+  async function security(app, options) {
+    await app.register(helmet, {
+      // The API serves JSON only, so its pages may load nothing and be framed by nobody. The Swagger
+      // UI at /docs replaces this with its own policy (staticCSP in the openapi plugin).
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+    });
+
+    if (options.corsOrigins.length === 0) return;
+    const allowed = new Set(options.corsOrigins);
+    await app.register(cors, {
+      // An origin not on the list gets no CORS headers at all, and its preflight falls through to
+      // the 404/405 problem of the route (Fetch standard, CORS protocol: no Allow-Origin = denied).
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ALLOWED_HEADERS,
+      exposedHeaders: EXPOSED_HEADERS,
+      credentials: false,
+      maxAge: 600,
+      // A bare OPTIONS from an allowed origin is answered as a preflight, not with a text/plain 400.
+      strictPreflight: false,
+    });
+  },
+  { name: 'security', fastify: '5.x', dependencies: ['errors'] },
+);

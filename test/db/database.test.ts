@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import t, { type Test } from 'tap';
+import { buildApp } from '../../src/app.js';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import { users } from '../../src/db/schema.js';
+import { isDatabaseUnavailable } from '../../src/plugins/errors.js';
+import type { ProblemBody } from '../../src/schemas/common.js';
+import { TEST_PRESSURE, testConfig } from '../helper.js';
+import { serverUrl } from '../setup/databases.js';
+
+const NO_SERVER = 'TEST_DATABASE_URL is not set: no PostgreSQL server to test the postgres.js driver against';
+
+/** How many migrations the committed history holds. */
+const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+  entries: { tag: string }[];
+};
+const MIGRATION_COUNT = journal.entries.length;
+
+/** How many migrations the database records as applied. */
+async function appliedMigrations(handle: DatabaseHandle): Promise<number> {
+  const result = await handle.db.execute<{ count: string | number }>(
+    sql`select count(*) as count from drizzle.__drizzle_migrations`,
+  );
+  const rows = Array.isArray(result) ? result : (result as { rows: { count: string | number }[] }).rows;
+  return Number(rows[0]?.count);
+}
+
+/** The tables of the public schema, sorted. */
+async function tablesOf(handle: DatabaseHandle): Promise<string[]> {
+  const result = await handle.db.execute<{ table_name: string }>(
+    sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+  );
+  const rows = Array.isArray(result) ? result : (result as { rows: { table_name: string }[] }).rows;
+  return rows.map((row) => row.table_name);
+}
+
+const EXPECTED_TABLES = ['bucketlists', 'items', 'refresh_tokens', 'sessions', 'users'];
+
+/** A new, empty database on the test server; dropped when the test ends. */
+async function createServerDatabase(t: Test): Promise<string> {
+  const name = `bucketlist_dbtest_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(serverUrl as string, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  t.teardown(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  const url = new URL(serverUrl as string);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A handle on a database nobody can reach (nothing listens on port 1), for the failure paths. */
+const unreachableHandle = () =>
+  openDatabase({ kind: 'postgres', url: 'postgres://nobody@127.0.0.1:1/none', poolSize: 1 }, { migrate: false });
+
+t.test('the embedded database opens in a new folder, migrates, answers ping and closes', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bucketlist-db-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const handle = await openDatabase({ kind: 'pglite', dataDir }, { migrate: true });
+  t.equal(handle.kind, 'pglite');
+  await t.resolves(handle.ping());
+  t.same(await tablesOf(handle), EXPECTED_TABLES);
+  t.equal(await appliedMigrations(handle), MIGRATION_COUNT);
+  await handle.db.insert(users).values({ email: 'kept@example.com', name: 'Kept', passwordHash: 'x' });
+  await handle.close();
+  await t.rejects(handle.ping(), 'a closed database no longer answers');
+
+  t.test('reopening it keeps the data and applies no migration twice', async (t) => {
+    const reopened = await openDatabase({ kind: 'pglite', dataDir }, { migrate: true });
+    t.teardown(() => reopened.close());
+    t.equal(await appliedMigrations(reopened), MIGRATION_COUNT);
+    const rows = await reopened.db.select({ email: users.email }).from(users);
+    t.same(rows, [{ email: 'kept@example.com' }]);
+  });
+
+  t.test('migrating it again by hand is a no-op', async (t) => {
+    const client = await PGlite.create({ dataDir });
+    t.teardown(() => client.close());
+    await migrateEmbedded(client);
+    await migrateEmbedded(client);
+    const { rows } = await client.query<{ count: number }>(
+      'select count(*)::int as count from drizzle.__drizzle_migrations',
+    );
+    t.equal(rows[0]?.count, MIGRATION_COUNT);
+  });
+});
+
+t.test(
+  'the postgres driver opens, migrates, answers ping and closes',
+  { skip: serverUrl ? false : NO_SERVER },
+  async (t) => {
+    const url = await createServerDatabase(t);
+    const handle = await openDatabase({ kind: 'postgres', url, poolSize: 2 }, { migrate: true });
+    t.equal(handle.kind, 'postgres');
+    await t.resolves(handle.ping());
+    t.same(await tablesOf(handle), EXPECTED_TABLES);
+    t.equal(await appliedMigrations(handle), MIGRATION_COUNT);
+    await handle.close();
+    await t.rejects(handle.ping(), 'a closed pool no longer answers');
+  },
+);
+
+t.test('PostgreSQL migrations applied twice are a no-op', { skip: serverUrl ? false : NO_SERVER }, async (t) => {
+  const url = await createServerDatabase(t);
+  await migratePostgres(url);
+  await t.resolves(migratePostgres(url));
+  const handle = await openDatabase({ kind: 'postgres', url, poolSize: 1 }, { migrate: true });
+  t.teardown(() => handle.close());
+  t.equal(await appliedMigrations(handle), MIGRATION_COUNT);
+  t.same(await tablesOf(handle), EXPECTED_TABLES);
+});
+
+t.test(
+  'two migrations started together on a fresh PostgreSQL database both succeed (advisory lock)',
+  { skip: serverUrl ? false : NO_SERVER },
+  async (t) => {
+    const url = await createServerDatabase(t);
+    const results = await Promise.allSettled([migratePostgres(url), migratePostgres(url), migratePostgres(url)]);
+    t.same(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    const handle = await openDatabase({ kind: 'postgres', url, poolSize: 1 }, { migrate: false });
+    t.teardown(() => handle.close());
+    t.equal(await appliedMigrations(handle), MIGRATION_COUNT, 'each migration recorded once');
+    t.same(await tablesOf(handle), EXPECTED_TABLES);
+  },
+);
+
+t.test(
+  'an app that opened its own PostgreSQL pool closes it with the app',
+  { skip: serverUrl ? false : NO_SERVER },
+  async (t) => {
+    const url = await createServerDatabase(t);
+    const app = await buildApp(testConfig({ DATABASE_URL: url }), { logger: false, pressure: TEST_PRESSURE });
+    await app.ready();
+    t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'migrated and ready');
+    await app.close();
+    const admin = postgres(serverUrl as string, { max: 1, onnotice: () => {} });
+    t.teardown(() => admin.end());
+    const name = new URL(url).pathname.slice(1);
+    const [row] = await admin<{ count: number }[]>`
+    select count(*)::int as count from pg_stat_activity where datname = ${name}`;
+    t.equal(row?.count, 0, 'no connection left open');
+  },
+);
+
+t.test('the postgres driver fails fast, as "unavailable", when the server cannot be reached', async (t) => {
+  const handle = await unreachableHandle();
+  t.teardown(() => handle.close());
+  const started = Date.now();
+  const error = await handle.ping().then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  t.ok(Date.now() - started < 5000, 'within the connect timeout');
+  t.match(error, { cause: { code: 'ECONNREFUSED' } }, 'the driver error is wrapped by Drizzle');
+  t.equal(isDatabaseUnavailable(error), true, 'the error handler will answer 503');
+});
+
+t.test('readyz answers a 503 problem when the database ping fails', async (t) => {
+  const base = await unreachableHandle();
+  t.teardown(() => base.close());
+  const failing: DatabaseHandle = { ...base, ping: () => Promise.reject(new Error('connection lost')) };
+  const app = await buildApp(testConfig(), { database: failing, logger: false, pressure: TEST_PRESSURE });
+  t.teardown(() => app.close());
+  await app.ready();
+
+  const response = await app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(response.statusCode, 503);
+  t.match(response.headers['content-type'], /^application\/problem\+json/);
+  const body = response.json<ProblemBody>();
+  t.equal(body.code, 'service_unavailable');
+  t.equal(body.status, 503);
+  t.notMatch(body.detail, /connection lost/, 'the internal error stays internal');
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness is unaffected');
+});
+
+t.test('readyz answers 503 within its time bound when the database ping hangs', async (t) => {
+  const base = await unreachableHandle();
+  t.teardown(() => base.close());
+  const hanging: DatabaseHandle = { ...base, ping: () => new Promise<void>(() => {}) };
+  const app = await buildApp(testConfig(), { database: hanging, logger: false, pressure: TEST_PRESSURE });
+  t.teardown(() => app.close());
+  await app.ready();
+
+  const started = Date.now();
+  const response = await app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(response.statusCode, 503);
+  t.equal(response.json<ProblemBody>().code, 'service_unavailable');
+  t.ok(Date.now() - started < 5000, 'answered without waiting for the database');
+});
+
+t.test('an app does not close a database handle it was given', async (t) => {
+  let closed = false;
+  const base = await unreachableHandle();
+  t.teardown(() => base.close());
+  const given: DatabaseHandle = {
+    ...base,
+    close: async () => {
+      closed = true;
+    },
+  };
+  const app = await buildApp(testConfig(), { database: given, logger: false, pressure: TEST_PRESSURE });
+  await app.ready();
+  await app.close();
+  t.equal(closed, false);
+});

@@ -1,0 +1,273 @@
+import { STATUS_CODES } from 'node:http';
+import { Writable } from 'node:stream';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { LightMyRequestResponse } from 'fastify';
+import t, { type Test } from 'tap';
+import { buildApp } from '../../src/app.js';
+import { openDatabase } from '../../src/db/client.js';
+import type { ProblemBody } from '../../src/schemas/common.js';
+import { signUp, TEST_PRESSURE, testConfig } from '../helper.js';
+import { openTestDatabase } from '../setup/databases.js';
+
+/** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
+function expectProblem(t: Test, response: LightMyRequestResponse, status: number, code: string): ProblemBody {
+  t.equal(response.statusCode, status, 'status');
+  t.match(response.headers['content-type'], /^application\/problem\+json/, 'problem+json');
+  const body = response.json<ProblemBody>();
+  t.equal(body.type, 'about:blank');
+  t.equal(body.title, STATUS_CODES[status]);
+  t.equal(body.status, status);
+  t.equal(body.code, code);
+  t.type(body.detail, 'string');
+  t.ok(body.detail.length > 0, 'detail is not empty');
+  t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
+  return body;
+}
+
+const INTERNAL_SECRET = 'select password_hash from users -- internal detail';
+
+// Every log line the app writes, to check what operators see (and what they must not).
+const logLines: string[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    callback();
+  },
+});
+/** The log lines of one request, found by the X-Request-Id it was sent with. */
+const logsOf = (requestId: string) => logLines.filter((line) => line.includes(`"reqId":"${requestId}"`));
+
+// One app for the whole file, with routes that fail in the ways the handler must render.
+const database = await openTestDatabase();
+const app = await buildApp(testConfig({ AUTH_RATE_LIMIT_MAX: '1000' }), {
+  database,
+  logger: { level: 'info', stream: logStream },
+  pressure: TEST_PRESSURE,
+});
+app.get('/test/throws', async () => {
+  throw new Error(INTERNAL_SECRET);
+});
+app.get('/test/throws-500-with-status', async () => {
+  throw Object.assign(new Error(INTERNAL_SECRET), { statusCode: 502 });
+});
+app.get('/test/connection-refused', async () => {
+  throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+});
+app.get('/test/admin-shutdown', async () => {
+  const cause = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+  throw new DrizzleQueryError('select "id" from "sessions" where "id" = $1', ['secret-param'], cause);
+});
+app.get('/test/unique-violation', async () => {
+  const cause = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+  throw new DrizzleQueryError('insert into "users"', ['secret-param'], cause);
+});
+t.teardown(async () => {
+  await app.close();
+  await database.close();
+});
+await app.ready();
+const reader = await signUp(app);
+
+t.test('an unknown route is a 404 not_found problem', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/nothing-here' });
+  const body = expectProblem(t, response, 404, 'not_found');
+  t.same(Object.keys(body).sort(), ['code', 'detail', 'instance', 'status', 'title', 'type']);
+});
+
+t.test('an unknown route outside /v1 is a 404 problem too', async (t) => {
+  expectProblem(t, await app.inject({ method: 'POST', url: '/nope?x=1' }), 404, 'not_found');
+});
+
+t.test("the problem's instance is the client's sane X-Request-Id, echoed in the header", async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/nothing-here', headers: { 'x-request-id': 'abc-123' } });
+  t.equal(response.headers['x-request-id'], 'abc-123');
+  t.equal(expectProblem(t, response, 404, 'not_found').instance, 'abc-123');
+});
+
+t.test('an X-Request-Id that is not sane is replaced by a new one', async (t) => {
+  const response = await app.inject({
+    method: 'GET',
+    url: '/v1/nothing-here',
+    headers: { 'x-request-id': 'has spaces and <html>' },
+  });
+  t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  expectProblem(t, response, 404, 'not_found');
+});
+
+t.test('a wrong method on a known path is a 405 with an Allow header', async (t) => {
+  const response = await app.inject({ method: 'DELETE', url: '/v1/users/me' });
+  const body = expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'GET, HEAD');
+  t.match(body.detail, /DELETE/);
+});
+
+t.test('GET on a POST-only route is a 405 that allows POST', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/auth/login' });
+  expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'POST');
+});
+
+t.test('a wrong method on a collection path is a 405', async (t) => {
+  const response = await app.inject({ method: 'DELETE', url: '/v1/bucketlists' });
+  expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'GET, HEAD, POST');
+});
+
+t.test('a wrong method on a path with a parameter is a 405', async (t) => {
+  const response = await app.inject({ method: 'POST', url: '/v1/bucketlists/7' });
+  expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'GET, HEAD, PUT, PATCH, DELETE');
+});
+
+t.test('a body over 1 MiB is a 413 payload_too_large', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(1024 * 1024), name: 'Big' }),
+  });
+  expectProblem(t, response, 413, 'payload_too_large');
+});
+
+t.test('a text/plain body is a 415 unsupported_media_type', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    headers: { 'content-type': 'text/plain' },
+    payload: '{"email":"a@example.com","password":"whatever1"}',
+  });
+  expectProblem(t, response, 415, 'unsupported_media_type');
+});
+
+t.test('a form-encoded body is a 415 unsupported_media_type', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'email=a%40example.com&password=whatever1',
+  });
+  expectProblem(t, response, 415, 'unsupported_media_type');
+});
+
+t.test('JSON with a charset parameter is accepted', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    payload: '{"email":"nobody@example.com","password":"whatever1"}',
+  });
+  expectProblem(t, response, 401, 'unauthorized');
+});
+
+t.test('Accept: text/html on a /v1 route is a 406 not_acceptable, sent as problem+json', async (t) => {
+  const response = await app.inject({
+    method: 'GET',
+    url: '/v1/users/me',
+    headers: { ...reader.headers, accept: 'text/html' },
+  });
+  expectProblem(t, response, 406, 'not_acceptable');
+});
+
+t.test('an Accept that gives JSON a zero quality is a 406, even next to a wildcard', async (t) => {
+  for (const accept of ['application/json;q=0, text/html', 'application/json;q=0, */*', 'application/*;q=0, */*']) {
+    const response = await app.inject({ method: 'GET', url: '/v1/users/me', headers: { ...reader.headers, accept } });
+    expectProblem(t, response, 406, 'not_acceptable');
+  }
+});
+
+t.test('an Accept that includes JSON, a wildcard or problem+json is served', async (t) => {
+  const accepts = [
+    'text/html, application/json;q=0.5',
+    'text/html, */*;q=0.1',
+    '*/*',
+    'application/*',
+    'Application/JSON; charset=utf-8',
+    'application/problem+json',
+    '',
+  ];
+  for (const accept of accepts) {
+    const response = await app.inject({ method: 'GET', url: '/v1/users/me', headers: { ...reader.headers, accept } });
+    t.equal(response.statusCode, 200, `Accept: ${accept}`);
+  }
+});
+
+t.test('an uncaught exception is a 500 internal_error that reveals no message or stack', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/throws' });
+  const body = expectProblem(t, response, 500, 'internal_error');
+  t.notMatch(response.body, /password_hash|select|Error:|at .*\.ts/);
+  t.same(Object.keys(body).sort(), ['code', 'detail', 'instance', 'status', 'title', 'type']);
+});
+
+t.test('an uncaught exception is logged with its message and stack for operators', async (t) => {
+  await app.inject({ method: 'GET', url: '/test/throws', headers: { 'x-request-id': 'boom-1' } });
+  const logged = logsOf('boom-1').join('\n');
+  t.match(logged, /"level":50/, 'logged as an error');
+  t.match(logged, /select password_hash from users/);
+  t.match(logged, /"stack":/);
+});
+
+t.test('an exception carrying a 5xx status code other than 503 is still a plain 500', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/throws-500-with-status' });
+  expectProblem(t, response, 500, 'internal_error');
+  t.notMatch(response.body, /password_hash/);
+});
+
+t.test('a refused database connection is a 503 service_unavailable with Retry-After', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/connection-refused' });
+  const body = expectProblem(t, response, 503, 'service_unavailable');
+  t.equal(response.headers['retry-after'], '5');
+  t.notMatch(body.detail, /10\.0\.0\.5/);
+});
+
+t.test('a Drizzle query error caused by an administrator shutdown (57P01) is a 503', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/admin-shutdown' });
+  expectProblem(t, response, 503, 'service_unavailable');
+  t.notMatch(response.body, /secret-param|sessions/);
+});
+
+t.test("a failed query is logged with its SQL and the driver's error, never its parameters", async (t) => {
+  await app.inject({ method: 'GET', url: '/test/admin-shutdown', headers: { 'x-request-id': 'query-1' } });
+  const logged = logsOf('query-1').join('\n');
+  t.match(logged, /terminating connection due to administrator command/);
+  t.match(logged, /"query":"select \\"id\\" from \\"sessions\\"/);
+  t.notMatch(logged, /secret-param/);
+});
+
+t.test('a Drizzle query error for any other SQL state is a 500 that hides the query', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/unique-violation' });
+  expectProblem(t, response, 500, 'internal_error');
+  t.notMatch(response.body, /secret-param|insert/);
+});
+
+t.test('a database that cannot be reached answers 503 on real routes', async (t) => {
+  // A postgres.js pool pointed at a port nobody listens on: every query fails with ECONNREFUSED.
+  const unreachable = await openDatabase(
+    { kind: 'postgres', url: 'postgres://nobody@127.0.0.1:1/none', poolSize: 1 },
+    { migrate: false },
+  );
+  const offline = await buildApp(testConfig(), { database: unreachable, logger: false, pressure: TEST_PRESSURE });
+  t.teardown(async () => {
+    await offline.close();
+    await unreachable.close();
+  });
+  await offline.ready();
+
+  const register = await offline.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    payload: { email: 'offline@example.com', password: 'long enough password', name: 'Off' },
+  });
+  expectProblem(t, register, 503, 'service_unavailable');
+  t.equal(register.headers['retry-after'], '5');
+
+  const token = offline.jwt.sign({ sub: '1', sid: '00000000-0000-4000-8000-000000000000' });
+  const me = await offline.inject({
+    method: 'GET',
+    url: '/v1/users/me',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expectProblem(t, me, 503, 'service_unavailable');
+
+  const ready = await offline.inject({ method: 'GET', url: '/readyz' });
+  expectProblem(t, ready, 503, 'service_unavailable');
+});
