@@ -10,6 +10,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import { loggerOptions } from './logger.js';
+import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
@@ -50,6 +51,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestIdOf,
+    // The access-log plugin writes one line per request instead.
+    disableRequestLogging: true,
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -67,6 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   // JSON only: any other media type is a 415, rather than text/plain reaching the validator.
   app.removeContentTypeParser('text/plain');
 
+  await app.register(accessLogPlugin);
   await app.register(errorsPlugin);
   await app.register(validationPlugin);
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins });

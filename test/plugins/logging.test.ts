@@ -84,7 +84,15 @@ t.test('logs are JSON lines; every line of a request carries its reqId; no secre
   }
   t.notMatch(text, /bearer /i, 'no Authorization header value');
 
-  t.ok(capture.lines.length >= 14, `${capture.lines.length} lines: two or more per request`);
+  t.ok(capture.lines.length >= 7, `${capture.lines.length} lines: an access-log line or more per request`);
+  const accessLines = capture.lines
+    .map((line) => JSON.parse(line) as { msg?: string; res?: { statusCode?: number }; responseTime?: number })
+    .filter((entry) => entry.msg === 'request completed');
+  t.equal(accessLines.length, 7, 'exactly one access-log line per request');
+  for (const entry of accessLines) {
+    t.type(entry.res?.statusCode, 'number', 'the access line has the status');
+    t.type(entry.responseTime, 'number', 'the access line has the time taken');
+  }
   const entries = capture.lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string });
   for (const entry of entries) t.type(entry.reqId, 'string', `"${entry.msg}" has a reqId`);
   t.ok(
