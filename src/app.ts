@@ -6,14 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { ApiError } from './errors.js';
 import { loggerOptions } from './logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { sendProblem } from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
@@ -38,6 +39,7 @@ export interface BuildOptions {
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const HANDLER_TIMEOUT_MS = 8000;
 
 // A client's X-Request-Id is kept only when it is short and plain, so it is safe to log and echo.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -51,13 +53,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestIdOf,
-    // The access-log plugin writes one line per request instead.
-    disableRequestLogging: true,
+    // The access-log plugin writes one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A URL that cannot be decoded never reaches a route or hook: answer it as a problem too.
+    frameworkErrors: (_error, request, reply) =>
+      sendProblem(request, reply, new ApiError(400, 'validation_error', 'The request URL could not be decoded.')),
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     // Bounded time for a whole request, so slow clients cannot hold connections forever.
     requestTimeout: 30_000,
+    // Bounded time to answer: work stuck on an unreachable database ends as a 503 problem, not a hang.
+    handlerTimeout: HANDLER_TIMEOUT_MS,
     connectionTimeout: 60_000,
     // While closing, the pressure plugin answers new requests with a problem+json 503 instead.
     return503OnClosing: false,

@@ -73,23 +73,7 @@ export const CODE_BY_STATUS: Record<number, string> = {
  * Deviations already reported as bugs: a violation that matches one is reported as `todo`
  * (the suite stays green) instead of failing. Remove an entry once its bug is fixed.
  */
-export const KNOWN_DEVIATIONS: Array<{ bug: string; matches(violation: Violation, exchange: Exchange): boolean }> = [
-  {
-    // Fastify answers a path it cannot decode itself, bypassing setErrorHandler; the `frameworkErrors`
-    // server option (src/app.ts) can hand it to the problem renderer.
-    bug: 'bug: an undecodable path (e.g. /v1/bucketlists/%FF) is a 400 application/json {"code":"FST_ERR_BAD_URL"}, not a problem',
-    matches: (_violation, exchange) => exchange.body?.includes('FST_ERR_BAD_URL') === true,
-  },
-  {
-    // Fastify parses a body on DELETE and on POST /logout too, so a body there can be refused
-    // (400 malformed or empty JSON, 413 too large, 415 not JSON), but those operations do not declare it.
-    bug: 'bug: DELETE operations and logout can answer 400/413/415 to a body they do not expect, undeclared in the document',
-    matches: (violation) =>
-      violation.kind === 'undocumented-status' &&
-      [400, 413, 415].includes(violation.status) &&
-      (violation.method === 'DELETE' || violation.route === '/v1/auth/logout'),
-  },
-];
+export const KNOWN_DEVIATIONS: Array<{ bug: string; matches(violation: Violation, exchange: Exchange): boolean }> = [];
 
 export function knownDeviation(violation: Violation, exchange: Exchange): string | undefined {
   return KNOWN_DEVIATIONS.find((deviation) => deviation.matches(violation, exchange))?.bug;

@@ -42,6 +42,8 @@ async function openPostgres(
     max: config.poolSize,
     // Fail fast when the server is unreachable instead of queueing requests for 30 s.
     connect_timeout: 5,
+    // Reconnect soon after an outage (the default backs off to 20 s between attempts).
+    backoff: (attempt: number) => Math.min(0.25 * 2 ** attempt, 2),
     idle_timeout: 60,
     onnotice: () => {},
   });

@@ -11,7 +11,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every query the routes may run, grouped by resource. */
     repositories: Repositories;
-    /** Resolves when the database answers; rejects (or times out) when it does not. */
+    /** Resolves when the database answers; rejects when it does not, within 2 s. */
     pingDatabase(): Promise<void>;
   }
 }
@@ -23,12 +23,27 @@ export interface DatabasePluginOptions {
   handle?: DatabaseHandle;
 }
 
+// A probe must answer quickly even when the database hangs (a black-holed connection).
+const PING_DEADLINE_MS = 2000;
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export default fp<DatabasePluginOptions>(
   async function database(app, options) {
     const handle = options.handle ?? (await openDatabase(options.database, { migrate: options.migrate }));
     if (!options.handle) app.addHook('onClose', () => handle.close());
     app.decorate('repositories', createRepositories(handle.db));
-    app.decorate('pingDatabase', handle.ping);
+    app.decorate('pingDatabase', () => withDeadline(handle.ping(), PING_DEADLINE_MS));
   },
   { name: 'database', fastify: '5.x' },
 );

@@ -128,7 +128,15 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     instance: request.id,
     ...(error.errors ? { errors: error.errors } : {}),
   };
-  return reply.code(error.status).headers(error.headers).type('application/problem+json').send(body);
+  return (
+    reply
+      .code(error.status)
+      .headers(error.headers)
+      // Also here, for errors raised before the request hooks that set it ran (an undecodable URL).
+      .header('x-request-id', request.id)
+      .type('application/problem+json')
+      .send(body)
+  );
 }
 
 export default fp(

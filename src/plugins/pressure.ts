@@ -39,7 +39,21 @@ const ALWAYS_ANSWERED = new Set(['/healthz', '/metrics']);
 
 export default fp<PressureOptions>(
   async function pressure(app, options) {
-    const limits = { ...DEFAULT_PRESSURE_LIMITS, ...options };
+    const limits: PressureOptions = {
+      ...DEFAULT_PRESSURE_LIMITS,
+      // While the database does not answer, refuse at once instead of queueing requests behind it.
+      ...(app.hasDecorator('pingDatabase')
+        ? {
+            healthCheck: () =>
+              app.pingDatabase().then(
+                () => true,
+                () => false,
+              ),
+            healthCheckInterval: 1000,
+          }
+        : {}),
+      ...options,
+    };
     // The event-loop samples that overlap the start (opening the database, compiling schemas) measure
     // that work, not load: they are ignored until two sample intervals after the app is ready.
     const sampleInterval = Math.max(limits.sampleInterval ?? 1000, 10);

@@ -74,6 +74,22 @@ t.test('an unknown route is a 404 not_found problem', async (t) => {
   t.same(Object.keys(body).sort(), ['code', 'detail', 'instance', 'status', 'title', 'type']);
 });
 
+t.test('regression: an undecodable URL (%FF) is a 400 problem with an X-Request-Id', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/bucketlists/%FF', headers: reader.headers });
+  const body = expectProblem(t, response, 400, 'validation_error');
+  t.equal(response.headers['x-request-id'], body.instance);
+});
+
+t.test('regression: a DELETE with a body that is not JSON is a 415 problem', async (t) => {
+  const response = await app.inject({
+    method: 'DELETE',
+    url: '/v1/bucketlists/1',
+    headers: { ...reader.headers, 'content-type': 'text/plain' },
+    payload: 'hello',
+  });
+  expectProblem(t, response, 415, 'unsupported_media_type');
+});
+
 t.test('an unknown route outside /v1 is a 404 problem too', async (t) => {
   expectProblem(t, await app.inject({ method: 'POST', url: '/nope?x=1' }), 404, 'not_found');
 });

@@ -120,7 +120,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'End the current session',
         description: "Revokes this session's access and refresh tokens; other sessions stay valid.",
         security: [{ bearerAuth: [] }],
-        response: { 204: NoContent, ...problems(401, 406, 500, 503) },
+        // No body is expected, but one that is malformed, too large or not JSON is still refused.
+        response: { 204: NoContent, ...problems(400, 401, 406, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

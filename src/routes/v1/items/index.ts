@@ -166,7 +166,8 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Honours If-Match.',
         params: ItemParams,
         headers: IfMatchHeaders,
-        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 500, 503) },
+        // A body is not expected, but one that is malformed, too large or not JSON is still refused.
+        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
