@@ -110,11 +110,11 @@ t.test('redaction covers secrets in headers and in any logged object', async (t)
         method: 'GET',
         url: '/v1/users/me',
         headers: { authorization: 'Bearer aaa.bbb.ccc', cookie: 'sid=s3cr3t' },
+        body: { refresh_token: 'nested-refresh-secret' },
       },
       password: 'top-level-password',
       body: { email: 'a@example.com', password: 'body-password' },
       tokens: { access_token: 'access-secret', refresh_token: 'refresh-secret', token_type: 'Bearer' },
-      request: { body: { refresh_token: 'nested-refresh-secret' } },
     },
     'something happened',
   );

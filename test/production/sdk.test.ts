@@ -19,7 +19,7 @@ t.test('openapi/schema.d.ts is what `npm run openapi:types` makes of openapi/ope
     timeout: 60_000,
   });
   t.equal(generated.status, 0, generated.stderr);
-  const formatted = spawnSync(bin('biome'), ['format', '--stdin-file-path=openapi/schema.d.ts'], {
+  const formatted = spawnSync(bin('prettier'), ['--stdin-filepath', 'openapi/schema.d.ts'], {
     cwd: repoRoot,
     input: generated.stdout,
     encoding: 'utf8',

@@ -147,7 +147,9 @@ async function timed(
   let code: string | undefined;
   try {
     code = (JSON.parse(result.body) as { code?: string }).code;
-  } catch {}
+  } catch {
+    // Not JSON (a hang or a raw socket error): there is no problem code to read.
+  }
   return {
     outcome: { what, startedAt, ms, status: result.statusCode, code, body: result.body.slice(0, 200) },
     response: result,
