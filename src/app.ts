@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import { ApiError } from './errors.js';
@@ -14,7 +20,7 @@ import { loggerOptions } from './logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
-import errorsPlugin, { sendProblem } from './plugins/errors.js';
+import errorsPlugin, { sendProblem, toApiError } from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
@@ -22,6 +28,7 @@ import securityPlugin from './plugins/security.js';
 import validationPlugin from './plugins/validation.js';
 import operationRoutes from './routes/operations.js';
 import v1Routes from './routes/v1/index.js';
+import { rejectUnacceptable } from './routes/v1/negotiation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,6 +56,23 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * A URL whose path cannot be decoded matches no route, so no hook runs; under /v1 the API's
+ * order still holds (406, then 401 on protected paths) before the 400 for the path itself.
+ */
+async function answerUndecodableUrl(request: FastifyRequest, reply: FastifyReply) {
+  let error = new ApiError(400, 'validation_error', 'The request URL could not be decoded.');
+  if (request.url.startsWith('/v1/')) {
+    try {
+      await rejectUnacceptable(request);
+      if (!request.url.startsWith('/v1/auth/')) await request.server.authenticate(request);
+    } catch (thrown) {
+      error = toApiError(thrown as FastifyError);
+    }
+  }
+  return sendProblem(request, reply, error);
+}
+
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
@@ -56,8 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // The access-log plugin writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // A URL that cannot be decoded never reaches a route or hook: answer it as a problem too.
-    frameworkErrors: (_error, request, reply) =>
-      sendProblem(request, reply, new ApiError(400, 'validation_error', 'The request URL could not be decoded.')),
+    frameworkErrors: (_error, request, reply) => answerUndecodableUrl(request, reply),
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,

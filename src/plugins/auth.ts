@@ -8,12 +8,10 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { invalidToken, unauthorized } from '../errors.js';
+import type { Viewer } from '../repositories/sessions.js';
 
 /** What the handlers of a protected route know about the caller. */
-export interface AuthenticatedUser {
-  userId: number;
-  sessionId: string;
-}
+export type AuthenticatedUser = Viewer;
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -23,9 +21,23 @@ declare module '@fastify/jwt' {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route reads only through statements that require the session to be active
+     * (`sessionIsActive` in src/repositories/sessions.ts), saving the hook's session query on
+     * every request; when such a read finds nothing, the route must call `requireActiveSession`
+     * before answering 404, so that a revoked session still gets its 401.
+     */
+    sessionCheckedInQuery?: boolean;
+  }
   interface FastifyInstance {
-    /** onRequest hook: 401 unless the request carries a valid token of an active session. */
+    /**
+     * onRequest hook: 401 unless the request carries a valid token of an active session. On a
+     * route with `sessionCheckedInQuery`, only the token is checked here (see below).
+     */
     authenticate(request: FastifyRequest): Promise<void>;
+    /** 401 unless the session of the request's token is still active (logout revokes it). */
+    requireActiveSession(request: FastifyRequest): Promise<void>;
     /** A signed access token for the session, and its lifetime in seconds. */
     issueAccessToken(user: AuthenticatedUser): { token: string; expiresIn: number };
   }
@@ -70,10 +82,14 @@ export default fp<{ auth: Config['auth'] }>(
       }
       const user = callerOf(claims);
       if (!user) throw invalidToken('The access token is invalid or has expired.');
-      if (!(await app.repositories.sessions.isActive(user.sessionId, user.userId))) {
+      request.user = user;
+      if (!request.routeOptions.config.sessionCheckedInQuery) await app.requireActiveSession(request);
+    });
+
+    app.decorate('requireActiveSession', async (request: FastifyRequest) => {
+      if (!(await app.repositories.sessions.isActive(request.user.sessionId, request.user.userId))) {
         throw invalidToken('The session has ended; log in again.');
       }
-      request.user = user;
     });
   },
   { name: 'auth', fastify: '5.x', dependencies: ['database'] },

@@ -97,7 +97,7 @@ function toValidationError(error: FastifyError): ApiError {
 }
 
 /** Normalises anything thrown into an ApiError; unknown errors become a 500 that reveals nothing. */
-function toApiError(error: FastifyError | ApiError): ApiError {
+export function toApiError(error: FastifyError | ApiError): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation) return toValidationError(error);
   if (isDatabaseUnavailable(error)) return serviceUnavailable();
@@ -132,8 +132,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     reply
       .code(error.status)
       .headers(error.headers)
-      // Also here, for errors raised before the request hooks that set it ran (an undecodable URL).
+      // Also here, for errors raised before the request hooks that set these ran (an undecodable URL).
       .header('x-request-id', request.id)
+      .header('x-content-type-options', 'nosniff')
       .type('application/problem+json')
       .send(body)
   );
@@ -159,8 +160,23 @@ export default fp(
       return sendProblem(request, reply, error);
     });
 
-    app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-      const apiError = toApiError(error);
+    app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
+      let apiError = toApiError(error);
+      // Authentication comes first: a route that checks the session inside its own statement
+      // (sessionCheckedInQuery) has not checked it yet when a request fails validation, so a
+      // revoked session must get its 401 here rather than the 4xx of its input.
+      if (
+        apiError.status >= 400 &&
+        apiError.status < 500 &&
+        apiError.status !== 401 &&
+        request.routeOptions.config?.sessionCheckedInQuery &&
+        request.user
+      ) {
+        apiError = await app.requireActiveSession(request).then(
+          () => apiError,
+          (sessionError: ApiError) => sessionError,
+        );
+      }
       if (apiError.status >= 500) {
         request.log.error(loggable(error), 'request failed');
       } else {

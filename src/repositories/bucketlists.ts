@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
+import { sessionIsActive, type Viewer } from './sessions.js';
 import { collateC, explainMissedWrite, orderBy, pageOf, totalCount, versionIn, type WriteResult } from './writes.js';
 
 export type BucketlistRow = typeof bucketlists.$inferSelect;
@@ -45,6 +46,12 @@ const ownedMatching = (ownerId: number | Placeholder, pattern: string | Placehol
 export function createBucketlistRepository(db: Database) {
   const owned = and(eq(bucketlists.id, sql.placeholder('id')), eq(bucketlists.ownerId, sql.placeholder('ownerId')));
   const byId = db.select().from(bucketlists).where(owned).prepare('bucketlists_by_id');
+  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'));
+  const visibleById = db
+    .select()
+    .from(bucketlists)
+    .where(and(owned, activeViewer))
+    .prepare('bucketlists_visible_by_id');
   const insert = db
     .insert(bucketlists)
     .values({
@@ -63,7 +70,12 @@ export function createBucketlistRepository(db: Database) {
     return db
       .select({ row: bucketlists, total: totalCount() })
       .from(bucketlists)
-      .where(ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined))
+      .where(
+        and(
+          ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined),
+          activeViewer,
+        ),
+      )
       .orderBy(...orderBy(sort, SORT_COLUMNS, bucketlists.id))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
@@ -94,12 +106,20 @@ export function createBucketlistRepository(db: Database) {
   return {
     find,
 
+    /** The bucketlist, if it is the viewer's and the viewer's session is active (one statement). */
+    async findVisible(viewer: Viewer, id: number) {
+      const [row] = await visibleById.execute({ id, ownerId: viewer.userId, sessionId: viewer.sessionId });
+      return row;
+    },
+
     async create(ownerId: number, values: { name: string; description: string | null }) {
       const [row] = await insert.execute({ ownerId, ...searchable(values) });
       return row as BucketlistRow;
     },
 
-    async list(ownerId: number, options: BucketlistListOptions) {
+    /** A page of the viewer's bucketlists; empty when the viewer's session is not active. */
+    async list(viewer: Viewer, options: BucketlistListOptions) {
+      const ownerId = viewer.userId;
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
       const searching = Boolean(options.q);
       const key = `${options.sort}|${searching}`;
@@ -110,7 +130,13 @@ export function createBucketlistRepository(db: Database) {
       }
       const offset = (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
-      const rows = await statement.execute({ ownerId, pattern, limit: options.pageSize, offset });
+      const rows = await statement.execute({
+        ownerId,
+        sessionId: viewer.sessionId,
+        pattern,
+        limit: options.pageSize,
+        offset,
+      });
       const page = await pageOf(rows, offset, async () => {
         const [result] = await db.select({ total: count() }).from(bucketlists).where(ownedMatching(ownerId, pattern));
         return result?.total ?? 0;

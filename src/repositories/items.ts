@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
+import { sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
   explainMissedWrite,
@@ -74,6 +75,21 @@ export function createItemRepository(db: Database) {
       ),
     )
     .prepare('items_by_id');
+  const visibleById = db
+    .select()
+    .from(items)
+    .where(
+      and(
+        eq(items.id, sql.placeholder('id')),
+        scopedMatching(
+          { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
+          undefined,
+          undefined,
+        ),
+        sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
+      ),
+    )
+    .prepare('items_visible_by_id');
   const insert = db
     .insert(items)
     .values({
@@ -126,6 +142,17 @@ export function createItemRepository(db: Database) {
 
   return {
     find,
+
+    /** The item, if it is in the viewer's bucketlist and the viewer's session is active (one statement). */
+    async findVisible(viewer: Viewer, bucketlistId: number, id: number) {
+      const [row] = await visibleById.execute({
+        id,
+        bucketlistId,
+        ownerId: viewer.userId,
+        sessionId: viewer.sessionId,
+      });
+      return row;
+    },
 
     /** The new item, or undefined when the bucketlist is not the caller's (the foreign key says so). */
     async create(scope: ItemScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {

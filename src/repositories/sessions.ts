@@ -1,10 +1,25 @@
 /**
- * Sessions and their refresh tokens. A session is what logout revokes; the check that it is
- * still active runs on every authenticated request, so it is one prepared primary-key lookup.
+ * Sessions and their refresh tokens. A session is what logout revokes; every authenticated
+ * request must see it active: either in the read's own statement (`sessionIsActive`) or, before
+ * a write, with one prepared primary-key lookup (`isActive`).
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { refreshTokens, sessions } from '../db/schema.js';
+
+/** The caller of an authenticated request: a user, and the session its access token names. */
+export interface Viewer {
+  userId: number;
+  sessionId: string;
+}
+
+/**
+ * `EXISTS (the session is active)`, for a read's own WHERE clause: the read then returns nothing
+ * to a revoked session, and the request needs no separate session query. On an empty result the
+ * caller asks `isActive` to tell a revoked session (401) from a missing row (404).
+ */
+export const sessionIsActive = (sessionId: string | Placeholder, userId: number | Placeholder) =>
+  sql`exists (select 1 from ${sessions} where ${sessions.id} = ${sessionId} and ${sessions.userId} = ${userId} and ${sessions.revokedAt} is null)`;
 
 export type RotationResult = { outcome: 'rotated'; userId: number } | { outcome: 'reused' } | { outcome: 'invalid' };
 

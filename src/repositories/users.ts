@@ -1,16 +1,19 @@
 /** Users: registration and lookup. Emails arrive lower-cased from the route. */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { users } from '../db/schema.js';
+import { sessionIsActive, type Viewer } from './sessions.js';
 
 export type UserRow = typeof users.$inferSelect;
 
 export function createUserRepository(db: Database) {
-  const byId = db
+  const visibleById = db
     .select()
     .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .prepare('users_by_id');
+    .where(
+      and(eq(users.id, sql.placeholder('id')), sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('id'))),
+    )
+    .prepare('users_visible_by_id');
   const byEmail = db
     .select()
     .from(users)
@@ -23,8 +26,9 @@ export function createUserRepository(db: Database) {
       const [user] = await db.insert(users).values(values).onConflictDoNothing({ target: users.email }).returning();
       return user;
     },
-    async findById(id: number) {
-      const [user] = await byId.execute({ id });
+    /** The caller's own user row, if its session is active. */
+    async findVisible(viewer: Viewer) {
+      const [user] = await visibleById.execute({ id: viewer.userId, sessionId: viewer.sessionId });
       return user;
     },
     async findByEmail(email: string) {

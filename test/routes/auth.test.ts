@@ -7,7 +7,16 @@ import { type App, buildApp } from '../../src/app.js';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 import type { TokensBody, UserBody } from '../../src/schemas/auth.js';
 import type { ProblemBody } from '../../src/schemas/common.js';
-import { build, newUser, signUp, TEST_PRESSURE, TEST_SECRET, testConfig } from '../helper.js';
+import {
+  build,
+  createBucketlist,
+  createItem,
+  newUser,
+  signUp,
+  TEST_PRESSURE,
+  TEST_SECRET,
+  testConfig,
+} from '../helper.js';
 import { openTestDatabase } from '../setup/databases.js';
 
 /** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
@@ -385,6 +394,37 @@ t.test("after logout, the session's access and refresh tokens get 401", async (t
   expectUnauthorized(t, await me(app, user.headers));
   expectUnauthorized(t, await refresh(app, user.tokens.refresh_token));
   expectUnauthorized(t, await logout(app, user.tokens.access_token));
+});
+
+t.test('after logout, every read and write of the revoked session gets 401, whether or not data exists', async (t) => {
+  // The reads check the session inside their own statement; a miss must still turn into a 401.
+  const user = await signUp(app);
+  const list = await createBucketlist(app, user.headers);
+  const item = await createItem(app, user.headers, list.id);
+  const empty = await signUp(app);
+  t.equal((await logout(app, user.tokens.access_token)).statusCode, 204);
+  t.equal((await logout(app, empty.tokens.access_token)).statusCode, 204);
+  const reads = [
+    '/v1/users/me',
+    '/v1/bucketlists',
+    `/v1/bucketlists/${list.id}`,
+    `/v1/bucketlists/${list.id}/items`,
+    `/v1/bucketlists/${list.id}/items/${item.id}`,
+    '/v1/bucketlists/999999',
+  ];
+  for (const url of reads) {
+    expectUnauthorized(t, await app.inject({ method: 'GET', url, headers: user.headers }));
+  }
+  expectUnauthorized(t, await app.inject({ method: 'GET', url: '/v1/bucketlists', headers: empty.headers }));
+  expectUnauthorized(
+    t,
+    await app.inject({
+      method: 'PATCH',
+      url: `/v1/bucketlists/${list.id}`,
+      headers: user.headers,
+      payload: { name: 'after logout' },
+    }),
+  );
 });
 
 t.test("logout leaves the user's other sessions valid", async (t) => {

@@ -56,6 +56,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -69,7 +70,9 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const query = withDefaults(request.query);
       const { page, page_size: pageSize, sort, q } = query;
-      const result = await bucketlists.list(request.user.userId, { page, pageSize, sort, q });
+      const result = await bucketlists.list(request.user, { page, pageSize, sort, q });
+      // An empty page is also what a revoked session reads.
+      if (result.rows.length === 0) await app.requireActiveSession(request);
       return sendPage(request, reply, query, result.rows.map(presentBucketlist), result.total);
     },
   );
@@ -77,6 +80,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/:id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -88,8 +92,11 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await bucketlists.find(request.user.userId, request.params.id);
-      if (!row) throw notFound(THE_BUCKETLIST);
+      const row = await bucketlists.findVisible(request.user, request.params.id);
+      if (!row) {
+        await app.requireActiveSession(request);
+        throw notFound(THE_BUCKETLIST);
+      }
       if (isNotModified(request, reply, etagOf(row))) return sendNotModified(reply);
       return presentBucketlist(row);
     },

@@ -65,6 +65,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -78,7 +79,10 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const scope = scopeOf(request);
-      if (!(await bucketlists.find(scope.ownerId, scope.bucketlistId))) throw notFound(THE_BUCKETLIST);
+      if (!(await bucketlists.findVisible(request.user, scope.bucketlistId))) {
+        await app.requireActiveSession(request);
+        throw notFound(THE_BUCKETLIST);
+      }
       const query = withDefaults(request.query);
       const { page, page_size: pageSize, sort, q, done } = query;
       const result = await items.list(scope, { page, pageSize, sort, q, done });
@@ -89,6 +93,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/:item_id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -100,8 +105,11 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await items.find(scopeOf(request), request.params.item_id);
-      if (!row) throw notFound(THE_ITEM);
+      const row = await items.findVisible(request.user, request.params.id, request.params.item_id);
+      if (!row) {
+        await app.requireActiveSession(request);
+        throw notFound(THE_ITEM);
+      }
       if (isNotModified(request, reply, etagOf(row))) return sendNotModified(reply);
       return presentItem(row);
     },

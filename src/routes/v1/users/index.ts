@@ -11,6 +11,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/me',
     {
       onRequest: app.authenticate,
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags: ['users'],
         operationId: 'getCurrentUser',
@@ -25,8 +26,11 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const user = await app.repositories.users.findById(request.user.userId);
-      if (!user) throw notFound('The user');
+      const user = await app.repositories.users.findVisible(request.user);
+      if (!user) {
+        await app.requireActiveSession(request);
+        throw notFound('The user');
+      }
       if (isNotModified(request, reply, etagOf(user))) return sendNotModified(reply);
       return presentUser(user);
     },

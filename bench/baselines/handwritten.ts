@@ -1,0 +1,43 @@
+/**
+ * Baseline: GET /v1/bucketlists/:id written by hand, with the least work the contract allows:
+ * verify the HS256 access token with fast-jwt (what @fastify/jwt uses, same options), run one
+ * owner-scoped SELECT through postgres.js, and return the row as JSON. No logger, no schema,
+ * no session check. The app's single GET is measured against this.
+ */
+import { createVerifier } from 'fast-jwt';
+import Fastify from 'fastify';
+import postgres from 'postgres';
+
+const { DATABASE_URL, JWT_SECRET } = process.env;
+if (!DATABASE_URL || !JWT_SECRET) throw new Error('DATABASE_URL and JWT_SECRET are required');
+
+const sql = postgres(DATABASE_URL, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
+const verify = createVerifier({ key: JWT_SECRET, algorithms: ['HS256'], requiredClaims: ['sub', 'exp'], cache: true });
+const BEARER = /^bearer +(\S+)$/i;
+
+const app = Fastify({ logger: false });
+app.get('/healthz', async () => ({ status: 'ok' }));
+app.get<{ Params: { id: string } }>('/v1/bucketlists/:id', async (request, reply) => {
+  const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+  let ownerId: number;
+  try {
+    ownerId = Number((verify(token ?? '') as { sub: string }).sub);
+  } catch {
+    return reply.code(401).send({ status: 401 });
+  }
+  const id = Number(request.params.id);
+  if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) return reply.code(400).send({ status: 400 });
+  const [row] = await sql`
+    select id, name, description, item_count, created_at, updated_at
+    from bucketlists where id = ${id} and owner_id = ${ownerId}`;
+  if (!row) return reply.code(404).send({ status: 404 });
+  return row;
+});
+
+process.on('SIGTERM', () => {
+  void app
+    .close()
+    .then(() => sql.end({ timeout: 5 }))
+    .then(() => process.exit(0));
+});
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3002) });

@@ -1,0 +1,63 @@
+/** The few API calls the bench makes itself: logging the bench users in and reading ETags. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Fixture } from './database.js';
+
+/**
+ * fetch, retried while the server sheds load (503) or rate-limits (429): a process that has
+ * just started, or just ended a load run, may still count itself as overloaded for a moment.
+ */
+async function fetchPatiently(url: URL, init: RequestInit, attempts = 40): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, init);
+    if ((response.status !== 503 && response.status !== 429) || attempt >= attempts) return response;
+    await response.arrayBuffer();
+    await sleep(250);
+  }
+}
+
+/** Runs `task` over `inputs` with at most `limit` at a time. */
+export async function mapLimit<T, R>(inputs: T[], limit: number, task: (input: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(inputs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length) {
+      const index = next++;
+      results[index] = await task(inputs[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+  return results;
+}
+
+async function expectOk(response: Response, what: string): Promise<Response> {
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+/** An access token for each fixture user, by user id. */
+export async function logIn(baseUrl: string, fixture: Fixture, password: string): Promise<Map<number, string>> {
+  const tokens = await mapLimit(fixture.users, 4, async (user) => {
+    const response = await fetchPatiently(new URL('/v1/auth/login', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email: user.email, password }),
+    });
+    const body = (await (await expectOk(response, `login ${user.email}`)).json()) as { access_token: string };
+    return [user.id, body.access_token] as const;
+  });
+  return new Map(tokens);
+}
+
+/** The current ETag of each fixture item (a PATCH run needs them fresh: every PATCH moves them). */
+export async function itemEtags(baseUrl: string, fixture: Fixture, tokens: Map<number, string>) {
+  const tags = await mapLimit(fixture.items, 16, async (item) => {
+    const response = await fetchPatiently(new URL(`/v1/bucketlists/${item.bucketlistId}/items/${item.id}`, baseUrl), {
+      headers: { authorization: `Bearer ${tokens.get(item.ownerId)}`, accept: 'application/json' },
+    });
+    await (await expectOk(response, `GET item ${item.id}`)).arrayBuffer();
+    const etag = response.headers.get('etag');
+    if (!etag) throw new Error(`item ${item.id} came without an ETag`);
+    return [item.id, etag] as const;
+  });
+  return new Map(tags);
+}

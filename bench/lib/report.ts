@@ -1,0 +1,381 @@
+/**
+ * The bench's results: medians over rounds, ratios to the baselines, the goals, and their
+ * renderings as Markdown and as a hand-written SVG bar chart. Pure functions, unit-tested.
+ */
+import type { LoadMeasurement } from './load-output.js';
+
+export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster';
+
+/** One measured round: what the load generator saw plus the server's peak memory. */
+export interface RoundMeasurement extends LoadMeasurement {
+  maxRssMb: number;
+}
+
+export interface ScenarioSummary {
+  target: Target;
+  scenario: string;
+  label: string;
+  rounds: RoundMeasurement[];
+  /** Medians over the rounds. Successful (2xx/3xx) responses per second: what ratios and goals use. */
+  requestsPerSecond: number;
+  /** Every response per second, failures (e.g. 503 load shedding, 412) included. */
+  responsesPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** The highest RSS sampled in any round (the conservative number for a memory goal). */
+  maxRssMb: number;
+  /** Share of all responses that were not 2xx/3xx, plus socket errors, over all rounds. */
+  failureShare: number;
+  /** Share of each status over all rounds, where the load generator counted them. */
+  statusShares?: Record<string, number>;
+  ratioToHello?: number;
+  ratioToHandwritten?: number;
+}
+
+export interface ColdStartSummary {
+  target: 'postgres' | 'embedded';
+  roundsMs: number[];
+  medianMs: number;
+}
+
+export interface PlanSummary {
+  name: string;
+  file: string;
+  indexes: string[];
+  seqScans: string[];
+  executionMs: number | null;
+}
+
+export interface ProfileFrame {
+  functionName: string;
+  location: string;
+  selfMs: number;
+  selfShare: number;
+}
+
+export interface ProfileSummary {
+  file: string;
+  /** Busy time sampled (V8's "(idle)" excluded); shares are of this. */
+  totalMs: number;
+  idleMs: number;
+  top: ProfileFrame[];
+  byGroup: { group: string; selfMs: number; selfShare: number }[];
+}
+
+export interface Goal {
+  name: string;
+  wanted: string;
+  actual: string;
+  /** null when the run did not measure it (e.g. no --embedded). */
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  command: string;
+  setup: Record<string, string | number>;
+  notes: string[];
+  scenarios: ScenarioSummary[];
+  coldStarts: ColdStartSummary[];
+  goals: Goal[];
+  plans: PlanSummary[];
+  profile?: ProfileSummary;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** Folds the rounds of one scenario into its medians and shares. */
+export function summariseScenario(
+  target: Target,
+  scenario: string,
+  label: string,
+  rounds: RoundMeasurement[],
+): ScenarioSummary {
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
+  const failures = rounds.reduce(
+    (sum, round) =>
+      sum + round.non2xx + round.errors.connect + round.errors.read + round.errors.write + round.errors.timeout,
+    0,
+  );
+  const statusCounts: Record<string, number> = {};
+  for (const round of rounds) {
+    for (const [status, count] of Object.entries(round.statuses ?? {})) {
+      statusCounts[status] = (statusCounts[status] ?? 0) + count;
+    }
+  }
+  const counted = Object.values(statusCounts).reduce((sum, count) => sum + count, 0);
+  const summary: ScenarioSummary = {
+    target,
+    scenario,
+    label,
+    rounds,
+    requestsPerSecond: median(rounds.map((round) => round.okRequestsPerSecond)),
+    responsesPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+    latencyP50Ms: median(rounds.map((round) => round.latencyP50Ms)),
+    latencyP99Ms: median(rounds.map((round) => round.latencyP99Ms)),
+    maxRssMb: Math.max(...rounds.map((round) => round.maxRssMb)),
+    failureShare: requests > 0 ? failures / requests : 0,
+  };
+  if (counted > 0) {
+    summary.statusShares = Object.fromEntries(
+      Object.entries(statusCounts).map(([status, count]) => [status, count / counted]),
+    );
+  }
+  return summary;
+}
+
+export const HELLO = 'hello-world';
+export const HANDWRITTEN = 'handwritten-get-bucketlist';
+
+/** Every non-baseline scenario's req/s as a multiple of each baseline's. */
+export function withRatios(scenarios: ScenarioSummary[]): ScenarioSummary[] {
+  const baseline = (name: string) =>
+    scenarios.find((entry) => entry.target === 'baseline' && entry.scenario === name)?.requestsPerSecond;
+  const hello = baseline(HELLO);
+  const handwritten = baseline(HANDWRITTEN);
+  return scenarios.map((entry) => {
+    if (entry.target === 'baseline') return entry;
+    const next = { ...entry };
+    if (hello) next.ratioToHello = entry.requestsPerSecond / hello;
+    if (handwritten) next.ratioToHandwritten = entry.requestsPerSecond / handwritten;
+    return next;
+  });
+}
+
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
+
+const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 3 : 1)}%`;
+
+export interface GoalInputs {
+  scenarios: ScenarioSummary[];
+  coldStarts: ColdStartSummary[];
+}
+
+/** The goals from the issue, each checked against this run's numbers. */
+export function evaluateGoals({ scenarios, coldStarts }: GoalInputs): Goal[] {
+  const find = (target: Target, scenario: string) =>
+    scenarios.find((entry) => entry.target === target && entry.scenario === scenario);
+  const single = find('postgres', 'get-bucketlist');
+  const handwritten = find('baseline', HANDWRITTEN);
+  const goals: Goal[] = [];
+
+  const ratioGoal = (
+    name: string,
+    over: ScenarioSummary | undefined,
+    under: ScenarioSummary | undefined,
+    min: number,
+  ) => {
+    const ratio = over && under ? over.requestsPerSecond / under.requestsPerSecond : undefined;
+    goals.push({
+      name,
+      wanted: `≥ ${min}×`,
+      actual:
+        ratio === undefined
+          ? 'not measured'
+          : `${fixed(ratio, 2)}× (${fixed(over?.requestsPerSecond, 0)} / ${fixed(under?.requestsPerSecond, 0)} req/s)`,
+      met: ratio === undefined ? null : ratio >= min,
+    });
+  };
+
+  ratioGoal('GET /v1/bucketlists/:id vs hand-written baseline', single, handwritten, 0.9);
+  // A p99 over mostly failed (e.g. shed) requests says nothing about the route: it fails the goal.
+  const failing = single !== undefined && single.failureShare > 0.01;
+  goals.push({
+    name: 'GET /v1/bucketlists/:id p99',
+    wanted: '≤ 15 ms, < 1% failed',
+    actual: single
+      ? `${fixed(single.latencyP99Ms, 2)} ms${failing ? ` (${percent(single.failureShare)} of responses failed)` : ''}`
+      : 'not measured',
+    met: single ? single.latencyP99Ms <= 15 && !failing : null,
+  });
+  ratioGoal('list page (20, with total) vs single GET', find('postgres', 'list-bucketlists'), single, 0.6);
+  ratioGoal('POST item vs single GET', find('postgres', 'post-item'), single, 0.5);
+  ratioGoal('embedded single GET vs PostgreSQL single GET', find('embedded', 'get-bucketlist'), single, 0.5);
+
+  for (const [target, limitMs] of [
+    ['postgres', 800],
+    ['embedded', 2000],
+  ] as const) {
+    const cold = coldStarts.find((entry) => entry.target === target);
+    goals.push({
+      name: `cold start to first /healthz 200 (${target}${target === 'embedded' ? ', migrated folder' : ''})`,
+      wanted: `≤ ${limitMs / 1000} s`,
+      actual: cold ? `${fixed(cold.medianMs / 1000, 3)} s` : 'not measured',
+      met: cold ? cold.medianMs <= limitMs : null,
+    });
+  }
+
+  const loaded = scenarios.filter((entry) => entry.target === 'postgres');
+  const peak = loaded.length > 0 ? Math.max(...loaded.map((entry) => entry.maxRssMb)) : undefined;
+  goals.push({
+    name: 'RSS under load (PostgreSQL, all scenarios)',
+    wanted: '≤ 150 MB',
+    actual: peak === undefined ? 'not measured' : `${fixed(peak, 1)} MB`,
+    met: peak === undefined ? null : peak <= 150,
+  });
+  return goals;
+}
+
+function statusText(entry: ScenarioSummary): string {
+  if (entry.statusShares) {
+    return Object.entries(entry.statusShares)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, share]) => `${status}: ${percent(share)}`)
+      .join(', ');
+  }
+  return entry.failureShare > 0 ? `failed: ${percent(entry.failureShare)}` : 'all 2xx/3xx';
+}
+
+const escapeCell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** The whole report as Markdown: setup, results, cold starts, goals, plans, profile. */
+export function renderMarkdown(report: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(`# Bucketlist API bench — ${report.startedAt}`, '', `Command: \`${report.command}\``, '');
+  lines.push('## Setup', '');
+  for (const [key, value] of Object.entries(report.setup)) lines.push(`- ${key}: ${value}`);
+  for (const note of report.notes) lines.push(`- ${note}`);
+  lines.push('', '## Results (medians of rounds; RSS is the peak over all rounds)', '');
+  lines.push(
+    '| target | scenario | ok req/s | all resp/s | p50 ms | p99 ms | peak RSS MB | responses | × hello-world | × hand-written |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|',
+  );
+  for (const entry of report.scenarios) {
+    lines.push(
+      `| ${entry.target} | ${escapeCell(entry.label)} | ${fixed(entry.requestsPerSecond, 0)} | ${fixed(entry.responsesPerSecond, 0)} | ${fixed(entry.latencyP50Ms, 2)} | ${fixed(entry.latencyP99Ms, 2)} | ${fixed(entry.maxRssMb, 1)} | ${statusText(entry)} | ${fixed(entry.ratioToHello, 3)} | ${fixed(entry.ratioToHandwritten, 3)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '"ok req/s" counts only 2xx/3xx responses; ratios and goals use it. Latencies cover every response.',
+    '',
+    'Per round (ok req/s):',
+    '',
+  );
+  for (const entry of report.scenarios) {
+    const rounds = entry.rounds.map((round) => fixed(round.okRequestsPerSecond, 0)).join(', ');
+    lines.push(`- ${entry.target} ${escapeCell(entry.label)}: ${rounds}`);
+  }
+  if (report.coldStarts.length > 0) {
+    lines.push(
+      '',
+      '## Cold start (spawn to first `/healthz` 200)',
+      '',
+      '| target | median ms | rounds ms |',
+      '|---|---:|---|',
+    );
+    for (const cold of report.coldStarts) {
+      lines.push(
+        `| ${cold.target} | ${fixed(cold.medianMs, 0)} | ${cold.roundsMs.map((ms) => fixed(ms, 0)).join(', ')} |`,
+      );
+    }
+  }
+  lines.push('', '## Goals', '', '| goal | wanted | actual | met |', '|---|---|---|---|');
+  for (const goal of report.goals) {
+    const met = goal.met === null ? '—' : goal.met ? 'yes' : '**no**';
+    lines.push(`| ${escapeCell(goal.name)} | ${goal.wanted} | ${escapeCell(goal.actual)} | ${met} |`);
+  }
+  if (report.plans.length > 0) {
+    lines.push(
+      '',
+      '## Query plans (EXPLAIN ANALYZE, PostgreSQL)',
+      '',
+      '| query | indexes used | seq scans | execution ms |',
+    );
+    lines.push('|---|---|---|---:|');
+    for (const plan of report.plans) {
+      lines.push(
+        `| ${escapeCell(plan.name)} | ${plan.indexes.join(', ') || '—'} | ${plan.seqScans.join(', ') || '—'} | ${fixed(plan.executionMs ?? undefined, 3)} |`,
+      );
+    }
+  }
+  if (report.profile) {
+    const profile = report.profile;
+    lines.push(
+      '',
+      `## CPU profile of GET /v1/bucketlists/:id (measured run only: ${fixed(profile.totalMs, 0)} ms busy, ${fixed(profile.idleMs, 0)} ms idle)`,
+      '',
+      `From \`${profile.file}\`; shares are of the busy time.`,
+      '',
+    );
+    lines.push('| self % | self ms | group |', '|---:|---:|---|');
+    for (const group of profile.byGroup.filter((entry) => entry.selfShare >= 0.001)) {
+      lines.push(`| ${percent(group.selfShare)} | ${fixed(group.selfMs, 0)} | ${escapeCell(group.group)} |`);
+    }
+    lines.push('', '| self % | self ms | function | location |', '|---:|---:|---|---|');
+    for (const frame of profile.top) {
+      lines.push(
+        `| ${percent(frame.selfShare)} | ${fixed(frame.selfMs, 0)} | ${escapeCell(frame.functionName)} | ${escapeCell(frame.location)} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const escapeXml = (text: string) =>
+  text.replace(
+    /[<>&"']/g,
+    (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char] ?? char,
+  );
+
+/**
+ * A horizontal bar chart of each scenario's req/s relative to both baselines, with a line at
+ * 1.0 (as fast as the baseline). Hand-written SVG: no dependency, viewable in any browser.
+ */
+export function renderRatioSvg(scenarios: ScenarioSummary[]): string {
+  const rows = scenarios.filter((entry) => entry.target !== 'baseline');
+  const labels = rows.map((entry) => `${entry.target}: ${entry.label}`);
+  // About 6.5 px per character of 12 px sans-serif: wide enough for the longest label.
+  const labelWidth = Math.max(200, Math.ceil(Math.max(0, ...labels.map((label) => label.length)) * 6.5) + 20);
+  const chartWidth = 460;
+  const barHeight = 12;
+  const rowHeight = 2 * barHeight + 12;
+  const top = 40;
+  const height = top + rows.length * rowHeight + 40;
+  const maxRatio = Math.max(1, ...rows.flatMap((entry) => [entry.ratioToHello ?? 0, entry.ratioToHandwritten ?? 0]));
+  const scale = (ratio: number) => (ratio / maxRatio) * chartWidth;
+  const colors = { hello: '#8da0cb', handwritten: '#fc8d62' };
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 80}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">successful req/s relative to the baselines (1.0 = as fast as the baseline)</text>`,
+  ];
+  rows.forEach((entry, index) => {
+    const y = top + index * rowHeight;
+    parts.push(
+      `<text x="${labelWidth - 8}" y="${y + barHeight + 4}" text-anchor="end">${escapeXml(labels[index] as string)}</text>`,
+    );
+    const bars: [keyof typeof colors, number | undefined][] = [
+      ['hello', entry.ratioToHello],
+      ['handwritten', entry.ratioToHandwritten],
+    ];
+    bars.forEach(([kind, ratio], barIndex) => {
+      if (ratio === undefined) return;
+      const barY = y + barIndex * barHeight;
+      parts.push(
+        `<rect x="${labelWidth}" y="${barY}" width="${scale(ratio).toFixed(1)}" height="${barHeight - 1}" fill="${colors[kind]}"/>`,
+        `<text x="${(labelWidth + scale(ratio) + 4).toFixed(1)}" y="${barY + barHeight - 2}" font-size="10">${ratio.toFixed(2)}</text>`,
+      );
+    });
+  });
+  const oneX = (labelWidth + scale(1)).toFixed(1);
+  const bottom = top + rows.length * rowHeight;
+  parts.push(
+    `<line x1="${oneX}" y1="${top - 6}" x2="${oneX}" y2="${bottom}" stroke="#333" stroke-dasharray="4 3"/>`,
+    `<text x="${oneX}" y="${top - 10}" text-anchor="middle" font-size="10">1.0</text>`,
+    `<rect x="${labelWidth}" y="${bottom + 14}" width="12" height="10" fill="${colors.hello}"/>`,
+    `<text x="${labelWidth + 16}" y="${bottom + 23}">× hello-world Fastify</text>`,
+    `<rect x="${labelWidth + 170}" y="${bottom + 14}" width="12" height="10" fill="${colors.handwritten}"/>`,
+    `<text x="${labelWidth + 186}" y="${bottom + 23}">× hand-written Fastify + postgres.js GET</text>`,
+    '</svg>',
+  );
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,510 @@
+/**
+ * `npm run bench`: measures the real server, built as in production (dist/server.js), on a fresh
+ * PostgreSQL database (and with --embedded on a temporary PGlite folder) seeded by
+ * `npm run db:seed`, against two baselines started in the same run: a bare Fastify hello world
+ * and a hand-written Fastify + postgres.js GET. Servers run on core 0 (taskset -c 0), wrk on
+ * core 1; every run is bounded in time. Also: cold starts, the node:cluster mode, EXPLAIN plans
+ * of the list queries, and a CPU profile of the single GET. Results go to bench/results/.
+ * `npm run bench -- --help` lists the flags.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describePlans, explainListQueries } from './explain.js';
+import { itemEtags, logIn } from './lib/api.js';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  type Fixture,
+  loadFixture,
+  openEmbeddedRows,
+  openPostgresRows,
+  type Rows,
+} from './lib/database.js';
+import { findLoadGenerator, type LoadGenerator, runLoad } from './lib/load.js';
+import type { ScriptedRequest } from './lib/lua-data.js';
+import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
+import {
+  freePort,
+  logTail,
+  runCommand,
+  type Started,
+  sampleRss,
+  startProcess,
+  stopAll,
+  stopProcess,
+  waitForOk,
+} from './lib/processes.js';
+import { type CpuProfile, renderProfileText, summariseProfile } from './lib/profile.js';
+import {
+  type BenchReport,
+  type ColdStartSummary,
+  evaluateGoals,
+  HANDWRITTEN,
+  HELLO,
+  median,
+  type PlanSummary,
+  type ProfileSummary,
+  type RoundMeasurement,
+  renderMarkdown,
+  renderRatioSvg,
+  summariseScenario,
+  type Target,
+  withRatios,
+} from './lib/report.js';
+import { LABELS, type ScenarioName, scenarioRequests } from './lib/scenarios.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = join(REPO, 'bench', 'results');
+const SERVER_CPUS = '0';
+const LOAD_CPUS = '1';
+const CLUSTER_CPUS = '0,1';
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const benchStart = performance.now();
+const log = (line: string) => {
+  const seconds = ((performance.now() - benchStart) / 1000).toFixed(0).padStart(4);
+  console.log(`[bench ${seconds}s] ${line}`);
+};
+
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_').toLowerCase();
+const workDir = mkdtempSync(join(tmpdir(), 'bucketlist-bench-'));
+mkdirSync(join(workDir, 'logs'));
+const jwtSecret = randomBytes(48).toString('hex');
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** Undone in reverse order at the end, on failure and on Ctrl-C. */
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp() {
+  await stopAll();
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup().catch((error: Error) => console.error(`bench: cleanup failed: ${error.message}`));
+  }
+  cleanups.length = 0;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`bench: ${signal}, stopping what it started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+// What every child process gets: nothing from the caller's environment but the basics, so a
+// DATABASE_URL or LOG_LEVEL in the caller's shell cannot leak into a measurement.
+const baseEnv = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  LANG: 'C.UTF-8',
+  NODE_ENV: 'production',
+});
+
+type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+
+// An empty DATABASE_URL counts as unset, and keeps a DATABASE_URL in a .env file from applying.
+const databaseEnv = (database: DatabaseTarget): NodeJS.ProcessEnv =>
+  database.kind === 'postgres' ? { DATABASE_URL: database.url } : { DATABASE_URL: '', DATA_DIR: database.dataDir };
+
+function appEnv(database: DatabaseTarget, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...baseEnv(),
+    ...databaseEnv(database),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: options.logLevel,
+    JWT_SECRET: jwtSecret,
+    // The bench logs in before every round; an hour covers the longest run.
+    ACCESS_TOKEN_TTL: '3600',
+    // Login is rate-limited per client address (10/min by default); the bench is one address.
+    AUTH_RATE_LIMIT_MAX: '1000000000',
+    ...options.appEnv,
+    ...extra,
+  };
+}
+
+/** `node [flags] dist/<entry>.js`, or src/<entry>.ts through tsx with --runtime tsx. */
+function appArgs(entry: 'server' | 'cluster', nodeFlags: string[] = []): string[] {
+  return options.runtime === 'dist'
+    ? [...nodeFlags, join(REPO, 'dist', `${entry}.js`)]
+    : [...nodeFlags, '--import', TSX_LOADER, join(REPO, 'src', `${entry}.ts`)];
+}
+
+interface Server {
+  started: Started;
+  baseUrl: string;
+  startMs: number;
+  includeChildren: boolean;
+}
+
+async function startServer(
+  name: string,
+  args: string[],
+  env: (port: number) => NodeJS.ProcessEnv,
+  cpuList = SERVER_CPUS,
+  includeChildren = false,
+): Promise<Server> {
+  const port = await freePort();
+  const started = startProcess({
+    name,
+    cpus: cpuList,
+    command: process.execPath,
+    args,
+    env: env(port),
+    // Not the repository: a .env there must not change what is measured.
+    cwd: workDir,
+    logFile: join(workDir, 'logs', `${name}.log`),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const startMs = await waitForOk(started, `${baseUrl}/healthz`, 120_000);
+  return { started, baseUrl, startMs, includeChildren };
+}
+
+let generator: LoadGenerator;
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+/** When the last measured run ran, on the clock CPU profiles use. */
+let lastMeasuredWindow = { startMicros: 0, endMicros: 0 };
+
+/** A warm-up run, then a measured run with the server's RSS sampled throughout. */
+async function measure(
+  server: Server,
+  build: () => Promise<ScriptedRequest[]>,
+  trackEtags = false,
+): Promise<RoundMeasurement> {
+  const run = async (durationSeconds: number) =>
+    runLoad(generator, {
+      baseUrl: server.baseUrl,
+      requests: await build(),
+      trackEtags,
+      durationSeconds,
+      connections: options.connections,
+      cpus: LOAD_CPUS,
+      workDir,
+    });
+  if (options.warmupSeconds > 0) await run(options.warmupSeconds);
+  const sampler = sampleRss(server.started.pid, { includeChildren: server.includeChildren });
+  let result: Awaited<ReturnType<typeof run>>;
+  let maxRssMb: number;
+  const startMicros = monotonicMicros();
+  try {
+    result = await run(options.durationSeconds);
+  } finally {
+    maxRssMb = sampler.stop();
+    lastMeasuredWindow = { startMicros, endMicros: monotonicMicros() };
+  }
+  if (result.requests === 0)
+    throw new Error(`${server.started.name}: no request completed:\n${logTail(server.started)}`);
+  // The server's log only matters when something fails; keep it from growing run after run.
+  truncateSync(server.started.logFile, 0);
+  return { ...result, maxRssMb };
+}
+
+const rounds = new Map<string, { target: Target; scenario: string; rounds: RoundMeasurement[] }>();
+function record(target: Target, scenario: string, measurement: RoundMeasurement) {
+  const key = `${target}/${scenario}`;
+  const entry = rounds.get(key) ?? { target, scenario, rounds: [] };
+  entry.rounds.push(measurement);
+  rounds.set(key, entry);
+  const statuses = measurement.statuses ? ` statuses ${JSON.stringify(measurement.statuses)}` : '';
+  const failed = measurement.non2xx > 0 ? ` non-2xx ${measurement.non2xx}` : '';
+  log(
+    `  ${key}: ${measurement.okRequestsPerSecond.toFixed(0)} ok req/s (${measurement.requestsPerSecond.toFixed(0)} all), p50 ${measurement.latencyP50Ms.toFixed(2)} ms, p99 ${measurement.latencyP99Ms.toFixed(2)} ms, RSS ${measurement.maxRssMb.toFixed(1)} MB${failed}${statuses}`,
+  );
+}
+
+/** Measures one app scenario once, with requests spread over the bench users' rows. */
+function scenarioRun(
+  server: Server,
+  name: ScenarioName,
+  fixture: Fixture,
+  tokens: Map<number, string>,
+  password: string,
+) {
+  if (name === 'patch-item') {
+    // Each PATCH moves the ETag: read them fresh before every run; the Lua script tracks them after.
+    return measure(
+      server,
+      async () =>
+        scenarioRequests(name, { fixture, tokens, password, etags: await itemEtags(server.baseUrl, fixture, tokens) }),
+      true,
+    );
+  }
+  return measure(server, async () => scenarioRequests(name, { fixture, tokens, password }));
+}
+
+/** The password `npm run db:seed` gives every seeded user (it would pick a random one otherwise). */
+const SEED_PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
+
+/** Seeds (and migrates) the database with the project's own `npm run db:seed`; returns the seconds it took. */
+async function seed(database: DatabaseTarget): Promise<number> {
+  const started = performance.now();
+  const { users, bucketlists, items } = options.seed;
+  const args = ['run', 'db:seed', '--', '--users', String(users), '--bucketlists', String(bucketlists)];
+  args.push('--items', String(items), '--password', SEED_PASSWORD, '--random-seed', '1');
+  const result = await runCommand('npm', args, {
+    cwd: REPO,
+    env: { ...baseEnv(), ...databaseEnv(database), JWT_SECRET: jwtSecret },
+    timeoutMs: 30 * 60_000,
+  });
+  if (result.code !== 0) throw new Error(`npm run db:seed failed (${result.code}):\n${result.stdout}${result.stderr}`);
+  return (performance.now() - started) / 1000;
+}
+
+async function readFixture(rows: Rows): Promise<Fixture> {
+  try {
+    return await loadFixture(rows, options.benchUsers);
+  } finally {
+    await rows.close();
+  }
+}
+
+const coldStarts: ColdStartSummary[] = [];
+async function measureColdStarts(target: 'postgres' | 'embedded', database: DatabaseTarget) {
+  const roundsMs: number[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const server = await startServer(`cold-${target}-${round}`, appArgs('server'), (port) => appEnv(database, port));
+    roundsMs.push(server.startMs);
+    await stopProcess(server.started);
+  }
+  coldStarts.push({ target, roundsMs, medianMs: median(roundsMs) });
+  log(`cold start (${target}): ${roundsMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+}
+
+const setup: Record<string, string | number> = {};
+const notes: string[] = [];
+let plans: PlanSummary[] = [];
+let profile: ProfileSummary | undefined;
+
+async function benchPostgres() {
+  const name = `bucketlist_bench_${stamp}_${process.pid}`;
+  await createDatabase(options.adminUrl, name);
+  if (!options.keep) cleanups.push(() => dropDatabase(options.adminUrl, name));
+  const url = databaseUrl(options.adminUrl, name);
+  const database: DatabaseTarget = { kind: 'postgres', url };
+  log(`PostgreSQL: created database ${name}; seeding`);
+  const seconds = await seed(database);
+  const rows = openPostgresRows(url);
+  // Fresh statistics, as autovacuum would have gathered on a database in service.
+  await rows.query('analyze');
+  const [version] = await rows.query<{ server_version: string }>('show server_version');
+  setup.PostgreSQL = `${version?.server_version} on 127.0.0.1:5432, not pinned (its backends run on either core)`;
+  const fixture = await readFixture(rows);
+  setup.data = `${fixture.counts.users} users, ${fixture.counts.bucketlists} bucketlists, ${fixture.counts.items} items (seeded in ${seconds.toFixed(1)} s on PostgreSQL)`;
+  log(`seeded in ${seconds.toFixed(1)} s: ${setup.data}`);
+
+  if (options.explain) {
+    log('EXPLAIN ANALYZE of the list queries → bench/plans/');
+    plans = await explainListQueries(url, fixture);
+    console.log(describePlans(plans));
+  }
+  if (options.coldStart) await measureColdStarts('postgres', database);
+
+  const app = await startServer('api-postgres', appArgs('server'), (port) => appEnv(database, port));
+  const hello = options.baselines
+    ? await startServer(
+        'baseline-hello',
+        ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'hello-world.ts')],
+        (port) => ({
+          ...baseEnv(),
+          PORT: String(port),
+        }),
+      )
+    : undefined;
+  const handwritten = options.baselines
+    ? await startServer(
+        'baseline-handwritten',
+        ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'handwritten.ts')],
+        (port) => ({ ...baseEnv(), PORT: String(port), DATABASE_URL: url, JWT_SECRET: jwtSecret }),
+      )
+    : undefined;
+
+  // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
+  for (let round = 1; round <= options.rounds; round++) {
+    log(`PostgreSQL round ${round}/${options.rounds}`);
+    const tokens = await logIn(app.baseUrl, fixture, SEED_PASSWORD);
+    for (const scenario of options.scenarios) {
+      record('postgres', scenario, await scenarioRun(app, scenario, fixture, tokens, SEED_PASSWORD));
+    }
+    if (hello && handwritten) {
+      record('baseline', HELLO, await measure(hello, async () => [{ method: 'GET', path: '/' }]));
+      record(
+        'baseline',
+        HANDWRITTEN,
+        await measure(handwritten, async () => scenarioRequests('get-bucketlist', { fixture, tokens, password: '' })),
+      );
+    }
+  }
+  for (const server of [app, hello, handwritten]) if (server) await stopProcess(server.started);
+
+  if (options.cluster) {
+    log(`cluster: ${options.workers} workers (src/cluster.ts), taskset -c ${CLUSTER_CPUS}`);
+    const cluster = await startServer(
+      'api-cluster',
+      appArgs('cluster'),
+      (port) => appEnv(database, port, { WORKERS: String(options.workers) }),
+      CLUSTER_CPUS,
+      true,
+    );
+    for (let round = 1; round <= options.rounds; round++) {
+      const tokens = await logIn(cluster.baseUrl, fixture, SEED_PASSWORD);
+      record('cluster', 'get-bucketlist', await scenarioRun(cluster, 'get-bucketlist', fixture, tokens, SEED_PASSWORD));
+    }
+    await stopProcess(cluster.started);
+  }
+
+  if (options.profile) {
+    const profileDir = join(workDir, 'profile');
+    log('profile: GET /v1/bucketlists/:id under node --cpu-prof');
+    const server = await startServer(
+      'api-profile',
+      appArgs('server', ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+      (port) => appEnv(database, port),
+    );
+    const tokens = await logIn(server.baseUrl, fixture, SEED_PASSWORD);
+    await scenarioRun(server, 'get-bucketlist', fixture, tokens, SEED_PASSWORD);
+    await stopProcess(server.started);
+    const file = readdirSync(profileDir).find((entry) => entry.endsWith('.cpuprofile'));
+    if (!file) throw new Error('node --cpu-prof wrote no profile');
+    const data = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
+    profile = summariseProfile(data, basename(file), { window: lastMeasuredWindow });
+    mkdirSync(join(RESULTS_DIR, stamp), { recursive: true });
+    writeFileSync(join(RESULTS_DIR, stamp, 'get-bucketlist.cpuprofile'), JSON.stringify(data));
+    profile.file = `bench/results/${stamp}/get-bucketlist.cpuprofile`;
+    console.log(renderProfileText(profile));
+  }
+}
+
+async function benchEmbedded() {
+  const dataDir = join(workDir, 'pglite');
+  const database: DatabaseTarget = { kind: 'pglite', dataDir };
+  log(`embedded PGlite in ${dataDir}; seeding`);
+  const seconds = await seed(database);
+  const fixture = await readFixture(await openEmbeddedRows(dataDir));
+  setup['data (embedded)'] =
+    `${fixture.counts.users} users, ${fixture.counts.bucketlists} bucketlists, ${fixture.counts.items} items (seeded in ${seconds.toFixed(1)} s on PGlite)`;
+  log(`seeded in ${seconds.toFixed(1)} s`);
+  if (options.coldStart) await measureColdStarts('embedded', database);
+  const app = await startServer('api-embedded', appArgs('server'), (port) => appEnv(database, port));
+  for (let round = 1; round <= options.rounds; round++) {
+    log(`embedded round ${round}/${options.rounds}`);
+    const tokens = await logIn(app.baseUrl, fixture, SEED_PASSWORD);
+    for (const scenario of options.scenarios) {
+      record('embedded', scenario, await scenarioRun(app, scenario, fixture, tokens, SEED_PASSWORD));
+    }
+  }
+  await stopProcess(app.started);
+}
+
+function writeReport(): BenchReport {
+  const scenarios = withRatios(
+    [...rounds.values()].map((entry) =>
+      summariseScenario(entry.target, entry.scenario, LABELS[entry.scenario as keyof typeof LABELS], entry.rounds),
+    ),
+  );
+  const report: BenchReport = {
+    startedAt: new Date(Date.now() - (performance.now() - benchStart)).toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    setup,
+    notes,
+    scenarios,
+    coldStarts,
+    goals: evaluateGoals({ scenarios, coldStarts }),
+    plans,
+    ...(profile ? { profile } : {}),
+  };
+  const outDir = join(RESULTS_DIR, stamp);
+  mkdirSync(outDir, { recursive: true });
+  const markdown = renderMarkdown(report);
+  const svg = renderRatioSvg(scenarios);
+  for (const [file, text] of [
+    ['results.json', `${JSON.stringify(report, null, 2)}\n`],
+    ['results.md', markdown],
+    ['ratios.svg', svg],
+  ] as const) {
+    writeFileSync(join(outDir, file), text);
+    writeFileSync(join(RESULTS_DIR, `latest-${file}`), text);
+  }
+  console.log(`\n${markdown}`);
+  log(`results: bench/results/${stamp}/ (and bench/results/latest-*)`);
+  return report;
+}
+
+async function main() {
+  if (options.rounds < 3) log(`note: ${options.rounds} round(s); quote only medians of 3 or more`);
+  generator = await findLoadGenerator(options.loadGenerator, log);
+  if (options.build && options.runtime === 'dist') {
+    log('npm run build');
+    const build = await runCommand('npm', ['run', 'build'], { cwd: REPO, timeoutMs: 300_000 });
+    if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+  }
+  const cpu = cpus();
+  // Read-only: which code was measured (the build is of the working tree).
+  const head = await runCommand('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, timeoutMs: 10_000 }).catch(
+    () => undefined,
+  );
+  const dirty = await runCommand('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: REPO,
+    timeoutMs: 10_000,
+  }).catch(() => undefined);
+  if (head?.code === 0) setup.code = `${head.stdout.trim()}${dirty?.stdout.trim() ? ' with uncommitted changes' : ''}`;
+  Object.assign(setup, {
+    machine: `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    node: process.version,
+    'load generator': `${generator.kind} ${generator.version}, ${generator.kind === 'wrk' ? '1 thread, ' : ''}${options.connections} connections, pinned with taskset -c ${LOAD_CPUS}`,
+    servers: `API and baselines pinned with taskset -c ${SERVER_CPUS}; cluster mode taskset -c ${CLUSTER_CPUS} (sharing core ${LOAD_CPUS} with the load generator)`,
+    runs: `${options.rounds} rounds × (${options.warmupSeconds} s warm-up + ${options.durationSeconds} s measured) per scenario, rounds outermost`,
+    'API process': `${options.runtime === 'dist' ? 'node dist/server.js (npm run build)' : 'node --import tsx src/server.ts'}, NODE_ENV=production, LOG_LEVEL=${options.logLevel} (to a file), default DATABASE_POOL_SIZE (10)`,
+  });
+  if (Object.keys(options.appEnv).length > 0) {
+    setup['extra API environment'] = Object.entries(options.appEnv)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ');
+  }
+  notes.push(
+    'AUTH_RATE_LIMIT_MAX=1000000000 for the bench: login is otherwise limited to 10 per minute per client address, and the bench is one address.',
+    'ACCESS_TOKEN_TTL=3600; the bench logs its users in again before every round.',
+    'Baselines run as `node --import tsx bench/baselines/<name>.ts` (transpiled once at load).',
+    `Requests are spread over the first ${options.benchUsers} seeded users: each one's bucketlists (GET, POST item, filtered items), list pages 1–5, and the first item of each bucketlist (PATCH).`,
+    'PATCH sends If-Match with the ETag read just before the run; the wrk script then takes each response’s ETag for that item’s next PATCH.',
+    'RSS is VmRSS from /proc/<pid>/status sampled every 100 ms during the measured run (summed over the cluster’s processes), in MB of 10^6 bytes.',
+  );
+  const load = () =>
+    loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ');
+  // Other work on this small machine skews every number: say how busy it was.
+  setup['load average (1/5/15 min) at start'] = load();
+  try {
+    if (options.postgres) await benchPostgres();
+    if (options.embedded) await benchEmbedded();
+    setup['load average at end'] = load();
+  } finally {
+    await cleanUp();
+    if (!options.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+  writeReport();
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  await cleanUp();
+  if (rounds.size > 0) {
+    notes.unshift(`INCOMPLETE: the bench failed part-way (${(error as Error).message.split('\n')[0]}).`);
+    writeReport();
+  }
+  process.exitCode = 1;
+}
