@@ -2,9 +2,12 @@
  * Test helpers: build the real app on a database of the test file's own, and small factories
  * for the users and resources most tests start from.
  */
+import { STATUS_CODES } from 'node:http';
+import type { LightMyRequestResponse } from 'fastify';
 import type { Test } from 'tap';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
+import type { ProblemBody } from '../src/schemas/common.js';
 import { watchConformance } from './conformance.js';
 import { openTestDatabase } from './setup/databases.js';
 
@@ -114,4 +117,19 @@ export async function createItem(
   });
   if (response.statusCode !== 201) throw new Error(`create item failed: ${response.body}`);
   return response.json() as { id: number; bucketlist_id: number; name: string; done: boolean };
+}
+
+/** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
+export function expectProblem(t: Test, response: LightMyRequestResponse, status: number, code: string): ProblemBody {
+  t.equal(response.statusCode, status, 'status');
+  t.match(response.headers['content-type'], /^application\/problem\+json/, 'problem+json');
+  const body = response.json<ProblemBody>();
+  t.equal(body.type, 'about:blank');
+  t.equal(body.title, STATUS_CODES[status]);
+  t.equal(body.status, status);
+  t.equal(body.code, code);
+  t.type(body.detail, 'string');
+  t.ok(body.detail.length > 0, 'detail is not empty');
+  t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
+  return body;
 }

@@ -61,34 +61,20 @@ const scopedMatching = (
 const FOREIGN_KEY_VIOLATION = '23503';
 
 export function createItemRepository(db: Database) {
-  const byId = db
-    .select()
-    .from(items)
-    .where(
-      and(
-        eq(items.id, sql.placeholder('id')),
-        scopedMatching(
-          { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
-          undefined,
-          undefined,
-        ),
-      ),
-    )
-    .prepare('items_by_id');
+  // The item, under its bucketlist and owner.
+  const scopedById = and(
+    eq(items.id, sql.placeholder('id')),
+    scopedMatching(
+      { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
+      undefined,
+      undefined,
+    ),
+  );
+  const byId = db.select().from(items).where(scopedById).prepare('items_by_id');
   const visibleById = db
     .select()
     .from(items)
-    .where(
-      and(
-        eq(items.id, sql.placeholder('id')),
-        scopedMatching(
-          { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
-          undefined,
-          undefined,
-        ),
-        sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
-      ),
-    )
+    .where(and(scopedById, sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'))))
     .prepare('items_visible_by_id');
   const insert = db
     .insert(items)

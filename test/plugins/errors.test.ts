@@ -1,28 +1,10 @@
-import { STATUS_CODES } from 'node:http';
 import { Writable } from 'node:stream';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { LightMyRequestResponse } from 'fastify';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { openDatabase } from '../../src/db/client.js';
-import type { ProblemBody } from '../../src/schemas/common.js';
-import { signUp, TEST_PRESSURE, testConfig } from '../helper.js';
+import { expectProblem, signUp, TEST_PRESSURE, testConfig } from '../helper.js';
 import { openTestDatabase } from '../setup/databases.js';
-
-/** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
-function expectProblem(t: Test, response: LightMyRequestResponse, status: number, code: string): ProblemBody {
-  t.equal(response.statusCode, status, 'status');
-  t.match(response.headers['content-type'], /^application\/problem\+json/, 'problem+json');
-  const body = response.json<ProblemBody>();
-  t.equal(body.type, 'about:blank');
-  t.equal(body.title, STATUS_CODES[status]);
-  t.equal(body.status, status);
-  t.equal(body.code, code);
-  t.type(body.detail, 'string');
-  t.ok(body.detail.length > 0, 'detail is not empty');
-  t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
-  return body;
-}
 
 const INTERNAL_SECRET = 'select password_hash from users -- internal detail';
 

@@ -1,22 +1,7 @@
-import { STATUS_CODES } from 'node:http';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import t, { type Test } from 'tap';
 import type { ProblemBody } from '../../src/schemas/common.js';
-import { build, createBucketlist, newUser, signUp } from '../helper.js';
-
-/** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
-function expectProblem(t: Test, response: LightMyRequestResponse, status: number, code: string): ProblemBody {
-  t.equal(response.statusCode, status, 'status');
-  t.match(response.headers['content-type'], /^application\/problem\+json/, 'problem+json');
-  const body = response.json<ProblemBody>();
-  t.equal(body.type, 'about:blank');
-  t.equal(body.title, STATUS_CODES[status]);
-  t.equal(body.status, status);
-  t.equal(body.code, code);
-  t.type(body.detail, 'string');
-  t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
-  return body;
-}
+import { build, createBucketlist, expectProblem, newUser, signUp } from '../helper.js';
 
 /** Asserts a 400 validation_error and returns its errors[] (one per failed field). */
 function expectInvalid(t: Test, response: LightMyRequestResponse) {

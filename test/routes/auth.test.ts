@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import { Writable } from 'node:stream';
 import { createDecoder, createSigner } from 'fast-jwt';
 import type { LightMyRequestResponse } from 'fastify';
@@ -11,6 +10,7 @@ import {
   build,
   createBucketlist,
   createItem,
+  expectProblem,
   newUser,
   signUp,
   TEST_PRESSURE,
@@ -18,19 +18,6 @@ import {
   testConfig,
 } from '../helper.js';
 import { openTestDatabase } from '../setup/databases.js';
-
-/** Asserts the response is an RFC 9457 problem with this status and code; returns its body. */
-function expectProblem(t: Test, response: LightMyRequestResponse, status: number, code: string): ProblemBody {
-  t.equal(response.statusCode, status, 'status');
-  t.match(response.headers['content-type'], /^application\/problem\+json/, 'problem+json');
-  const body = response.json<ProblemBody>();
-  t.equal(body.title, STATUS_CODES[status]);
-  t.equal(body.status, status);
-  t.equal(body.code, code);
-  t.type(body.detail, 'string');
-  t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
-  return body;
-}
 
 /** Asserts a 401 unauthorized problem with the Bearer challenge (RFC 6750 §3). */
 function expectUnauthorized(t: Test, response: LightMyRequestResponse): ProblemBody {
