@@ -30,7 +30,8 @@ t.teardown(() => rmSync(emptyDir, { recursive: true, force: true }));
 function startServer(env: Record<string, string>) {
   return spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_ENTRY], {
     cwd: emptyDir,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // No coverage from the child (another loader): see test/production/server-process.ts.
+    env: { PATH: process.env.PATH ?? '', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -34,8 +34,8 @@ export const DEFAULT_PRESSURE_LIMITS: PressureOptions = {
   maxEventLoopDelay: 1000,
 };
 
-/** Probes that must tell the truth about the process even when it sheds load. */
-const ALWAYS_ANSWERED = new Set(['/healthz', '/metrics']);
+/** Probes that must tell the truth about the process even when it sheds load (/readyz pings for itself). */
+const ALWAYS_ANSWERED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export default fp<PressureOptions>(
   async function pressure(app, options) {

@@ -26,6 +26,11 @@ const app = await buildApp(testConfig({ AUTH_RATE_LIMIT_MAX: '1000' }), {
   logger: { level: 'info', stream: logStream },
   pressure: TEST_PRESSURE,
 });
+// Answers after its (shortened) handler deadline: Fastify's handlerTimeout must end it as a 503 problem.
+app.get('/test/too-slow', { handlerTimeout: 50 }, async () => {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { late: true };
+});
 app.get('/test/throws', async () => {
   throw new Error(INTERNAL_SECRET);
 });
@@ -187,6 +192,11 @@ t.test('an Accept that includes JSON, a wildcard or problem+json is served', asy
     const response = await app.inject({ method: 'GET', url: '/v1/users/me', headers: { ...reader.headers, accept } });
     t.equal(response.statusCode, 200, `Accept: ${accept}`);
   }
+});
+
+t.test('a handler past its deadline is a 503 service_unavailable problem, not a hang', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/too-slow' });
+  expectProblem(t, response, 503, 'service_unavailable');
 });
 
 t.test('an uncaught exception is a 500 internal_error that reveals no message or stack', async (t) => {

@@ -88,6 +88,9 @@ export async function startServer(t: Test, options: StartOptions): Promise<Runni
       PORT: String(port),
       JWT_SECRET: TEST_SECRET,
       LOG_LEVEL: 'info',
+      // No coverage from the child: it runs the same sources through another loader (tsx, or the
+      // compiled dist/), and tap would merge those counts into the tests' and corrupt them.
+      _TAPJS_PROCESSINFO_COVERAGE_: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

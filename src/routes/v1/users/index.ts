@@ -1,6 +1,6 @@
 /** The signed-in user. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { notFound } from '../../../errors.js';
+import { invalidToken } from '../../../errors.js';
 import { User } from '../../../schemas/auth.js';
 import { IfNoneMatchHeaders, NotModified, problems, ref } from '../../../schemas/common.js';
 import { etagOf, isNotModified, sendNotModified } from '../conditional.js';
@@ -21,16 +21,14 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: ref(User),
           304: NotModified,
-          ...problems(401, 404, 406, 500, 503),
+          ...problems(401, 406, 500, 503),
         },
       },
     },
     async (request, reply) => {
+      // A user's sessions are deleted with it, so no row here means the session has ended.
       const user = await app.repositories.users.findVisible(request.user);
-      if (!user) {
-        await app.requireActiveSession(request);
-        throw notFound('The user');
-      }
+      if (!user) throw invalidToken('The session has ended; log in again.');
       if (isNotModified(request, reply, etagOf(user))) return sendNotModified(reply);
       return presentUser(user);
     },
