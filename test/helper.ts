@@ -30,10 +30,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 /**
  * Test apps share one event loop with the embedded databases of the whole file, whose opening
- * blocks it for seconds: that is not overload, so the loop checks are off (the pressure tests
- * switch them on).
+ * blocks it for seconds: that is not overload, so the loop checks are off; so is the periodic
+ * database health check, so that each test sees the failure it injects first-hand. The pressure
+ * and database-fault tests run with them on.
  */
-export const TEST_PRESSURE = { maxEventLoopDelay: 0 };
+export const TEST_PRESSURE = { maxEventLoopDelay: 0, healthCheck: undefined };
 
 export interface BuildTestOptions {
   env?: Record<string, string>;

@@ -34,8 +34,11 @@ export const DEFAULT_PRESSURE_LIMITS: PressureOptions = {
   maxEventLoopDelay: 1000,
 };
 
-/** Probes that must tell the truth about the process even when it sheds load (/readyz pings for itself). */
-const ALWAYS_ANSWERED = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Probes that must tell the truth about the process even when it sheds load. /readyz is not one:
+ * while requests are shed it must say 503 too, so that a balancer stops sending them.
+ */
+const ALWAYS_ANSWERED = new Set(['/healthz', '/metrics']);
 
 export default fp<PressureOptions>(
   async function pressure(app, options) {
