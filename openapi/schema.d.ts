@@ -53,7 +53,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Create an account */
+    /**
+     * Create an account
+     * @description The email is compared and stored lower-cased; the name is trimmed. The password is stored only as an argon2id hash.
+     */
     post: operations['register'];
     delete?: never;
     options?: never;
@@ -128,7 +131,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user */
+    /**
+     * The signed-in user
+     * @description Sends a strong ETag; If-None-Match with the current tag answers 304.
+     */
     get: operations['getCurrentUser'];
     put?: never;
     post?: never;
@@ -151,7 +157,10 @@ export interface paths {
      */
     get: operations['listBucketlists'];
     put?: never;
-    /** Create a bucketlist */
+    /**
+     * Create a bucketlist
+     * @description The name is trimmed; an omitted description is null. Location names the new bucketlist.
+     */
     post: operations['createBucketlist'];
     delete?: never;
     options?: never;
@@ -166,7 +175,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Read a bucketlist */
+    /**
+     * Read a bucketlist
+     * @description Sends a strong ETag, which changes with any field (item_count included); If-None-Match with the current tag answers 304.
+     */
     get: operations['getBucketlist'];
     /**
      * Replace a bucketlist
@@ -201,7 +213,10 @@ export interface paths {
      */
     get: operations['listItems'];
     put?: never;
-    /** Add an item to a bucketlist */
+    /**
+     * Add an item to a bucketlist
+     * @description The name is trimmed; done defaults to false. Location names the new item.
+     */
     post: operations['createItem'];
     delete?: never;
     options?: never;
@@ -216,7 +231,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Read an item */
+    /**
+     * Read an item
+     * @description Sends a strong ETag; If-None-Match with the current tag answers 304.
+     */
     get: operations['getItem'];
     /**
      * Replace an item

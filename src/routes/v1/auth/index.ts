@@ -39,6 +39,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         operationId: 'register',
         summary: 'Create an account',
+        description:
+          'The email is compared and stored lower-cased; the name is trimmed. The password is stored only as an argon2id hash.',
         body: ref(Registration),
         response: { 201: ref(User), ...problems(400, 406, 409, 413, 415, 429, 500, 503) },
       },

@@ -39,6 +39,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'createBucketlist',
         summary: 'Create a bucketlist',
+        description: 'The name is trimmed; an omitted description is null. Location names the new bucketlist.',
         body: ref(BucketlistInput),
         response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 413, 415, 500, 503) },
       },
@@ -86,6 +87,8 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'getBucketlist',
         summary: 'Read a bucketlist',
+        description:
+          'Sends a strong ETag, which changes with any field (item_count included); If-None-Match with the current tag answers 304.',
         params: IdParams,
         headers: IfNoneMatchHeaders,
         response: { 200: ref(Bucketlist), 304: NotModified, ...problems(400, 401, 404, 406, 500, 503) },

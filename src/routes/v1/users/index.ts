@@ -16,6 +16,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         operationId: 'getCurrentUser',
         summary: 'The signed-in user',
+        description: 'Sends a strong ETag; If-None-Match with the current tag answers 304.',
         security: [{ bearerAuth: [] }],
         headers: IfNoneMatchHeaders,
         response: {
