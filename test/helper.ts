@@ -134,3 +134,16 @@ export function expectProblem(t: Test, response: LightMyRequestResponse, status:
   t.equal(body.instance, response.headers['x-request-id'], 'instance is the request id');
   return body;
 }
+
+/** An RFC 3339 UTC timestamp with milliseconds, as the API writes them. */
+export const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** The largest valid id: valid in a path, never an existing row in a test database. */
+export const MISSING_ID = 2_147_483_647;
+
+export type Headers = Record<string, string>;
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `send(method, url, headers, payload?)` against the app, with JSON payloads. */
+export const requester = (app: App) => (method: Method, url: string, headers: Headers, payload?: unknown) =>
+  app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });

@@ -8,17 +8,13 @@ import t, { type Test } from 'tap';
 import type { BucketlistBody } from '../../src/schemas/bucketlists.js';
 import type { ProblemBody } from '../../src/schemas/common.js';
 import type { ItemBody } from '../../src/schemas/items.js';
-import { build, createBucketlist, createItem, signUp } from '../helper.js';
-
-type Headers = Record<string, string>;
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+import { build, createBucketlist, createItem, type Headers, requester, signUp } from '../helper.js';
 
 const STRONG_ETAG = /^"[\x21\x23-\x7e]+"$/;
 
 const app = await build(t, { env: { AUTH_RATE_LIMIT_MAX: '10000' } });
 
-const send = (method: Method, url: string, headers: Headers, payload?: unknown) =>
-  app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+const send = requester(app);
 
 /** The current state and ETag of a resource. */
 async function read<T>(url: string, headers: Headers) {
