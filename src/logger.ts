@@ -4,6 +4,7 @@
  * watching a terminal (it is a devDependency, never loaded in production).
  */
 import type { FastifyServerOptions } from 'fastify';
+import pino from 'pino';
 import type { Config } from './config.js';
 
 /** Field names whose values must never reach a log line, whatever object they sit in. */
@@ -25,6 +26,18 @@ export const REDACTED_PATHS = [
   ...SECRET_CONTAINERS.flatMap((container) => SECRET_FIELDS.map((field) => `${container}${field}`)),
 ];
 
+let stdout: pino.DestinationStream | undefined;
+
+/**
+ * Standard output, written in batches: a line waits until 4 KiB have gathered or for at most one
+ * second, and pino flushes what is left when the process exits. Writing every line as it came
+ * cost a write call per request, 10% of a GET's CPU in the bench profile. One per process.
+ */
+function bufferedStdout(): pino.DestinationStream {
+  stdout ??= pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
+  return stdout;
+}
+
 export type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
 
 export interface LoggerChoices {
@@ -42,6 +55,6 @@ export function loggerOptions(
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
-      : {}),
+      : { stream: bufferedStdout() }),
   };
 }

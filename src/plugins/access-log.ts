@@ -7,8 +7,16 @@ import fp from 'fastify-plugin';
 
 export default fp(
   async function accessLog(app) {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    // The line holds only the method, URL, addresses, status and time: nothing to redact, so it
+    // skips the redaction pass (4% of a GET's CPU in the bench profile). The reqId comes along
+    // explicitly, in the place the request's own logger would put it.
+    const accessLogger = app.log.child({}, { redact: [] });
+    app.addHook('onResponse', (request, reply, done) => {
+      accessLogger.info(
+        { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
+        'request completed',
+      );
+      done();
     });
   },
   { name: 'access-log', fastify: '5.x' },

@@ -11,7 +11,18 @@ import { canMatchStoredText, containsPattern } from './search.js';
 import { sessionIsActive, type Viewer } from './sessions.js';
 import { collateC, explainMissedWrite, orderBy, pageOf, totalCount, versionIn, type WriteResult } from './writes.js';
 
-export type BucketlistRow = typeof bucketlists.$inferSelect;
+/** What reads and writes return: the presented fields and the version (no owner, no folded copies). */
+const PRESENTED = {
+  id: bucketlists.id,
+  name: bucketlists.name,
+  description: bucketlists.description,
+  itemCount: bucketlists.itemCount,
+  version: bucketlists.version,
+  createdAt: bucketlists.createdAt,
+  updatedAt: bucketlists.updatedAt,
+};
+
+export type BucketlistRow = Pick<typeof bucketlists.$inferSelect, keyof typeof PRESENTED>;
 
 export interface BucketlistListOptions {
   page: number;
@@ -45,10 +56,10 @@ const ownedMatching = (ownerId: number | Placeholder, pattern: string | Placehol
 
 export function createBucketlistRepository(db: Database) {
   const owned = and(eq(bucketlists.id, sql.placeholder('id')), eq(bucketlists.ownerId, sql.placeholder('ownerId')));
-  const byId = db.select().from(bucketlists).where(owned).prepare('bucketlists_by_id');
+  const byId = db.select(PRESENTED).from(bucketlists).where(owned).prepare('bucketlists_by_id');
   const activeViewer = sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'));
   const visibleById = db
-    .select()
+    .select(PRESENTED)
     .from(bucketlists)
     .where(and(owned, activeViewer))
     .prepare('bucketlists_visible_by_id');
@@ -61,14 +72,14 @@ export function createBucketlistRepository(db: Database) {
       nameFolded: sql.placeholder('nameFolded'),
       descriptionFolded: sql.placeholder('descriptionFolded'),
     })
-    .returning()
+    .returning(PRESENTED)
     .prepare('bucketlists_insert');
 
   // One prepared statement per list shape (sort × search), built on first use.
   const listStatements = new Map<string, ReturnType<typeof prepareList>>();
   function prepareList(sort: string, searching: boolean) {
     return db
-      .select({ row: bucketlists, total: totalCount() })
+      .select({ row: PRESENTED, total: totalCount() })
       .from(bucketlists)
       .where(
         and(
@@ -98,7 +109,7 @@ export function createBucketlistRepository(db: Database) {
         updatedAt: nextUpdatedAt(bucketlists.updatedAt),
       })
       .where(and(eq(bucketlists.id, id), eq(bucketlists.ownerId, ownerId), versionIn(bucketlists.version, versions)))
-      .returning();
+      .returning(PRESENTED);
     if (row) return { status: 'ok', row };
     return explainMissedWrite(versions, async () => (await find(ownerId, id)) !== undefined);
   }

@@ -20,7 +20,18 @@ import {
   type WriteResult,
 } from './writes.js';
 
-export type ItemRow = typeof items.$inferSelect;
+/** What reads and writes return: the presented fields and the version (no owner, no folded copy). */
+const PRESENTED = {
+  id: items.id,
+  bucketlistId: items.bucketlistId,
+  name: items.name,
+  done: items.done,
+  version: items.version,
+  createdAt: items.createdAt,
+  updatedAt: items.updatedAt,
+};
+
+export type ItemRow = Pick<typeof items.$inferSelect, keyof typeof PRESENTED>;
 
 export interface ItemScope {
   ownerId: number;
@@ -70,9 +81,9 @@ export function createItemRepository(db: Database) {
       undefined,
     ),
   );
-  const byId = db.select().from(items).where(scopedById).prepare('items_by_id');
+  const byId = db.select(PRESENTED).from(items).where(scopedById).prepare('items_by_id');
   const visibleById = db
-    .select()
+    .select(PRESENTED)
     .from(items)
     .where(and(scopedById, sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'))))
     .prepare('items_visible_by_id');
@@ -85,14 +96,14 @@ export function createItemRepository(db: Database) {
       nameFolded: sql.placeholder('nameFolded'),
       done: sql.placeholder('done'),
     })
-    .returning()
+    .returning(PRESENTED)
     .prepare('items_insert');
 
   const listStatements = new Map<string, ReturnType<typeof prepareList>>();
   function prepareList(sort: string, searching: boolean, filteringDone: boolean) {
     const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
     return db
-      .select({ row: items, total: totalCount() })
+      .select({ row: PRESENTED, total: totalCount() })
       .from(items)
       .where(
         scopedMatching(
@@ -119,7 +130,7 @@ export function createItemRepository(db: Database) {
       .update(items)
       .set({ ...changes, version: sql`${items.version} + 1`, updatedAt: nextUpdatedAt(items.updatedAt) })
       .where(and(eq(items.id, id), scopedMatching(scope, undefined, undefined), versionIn(items.version, versions)))
-      .returning();
+      .returning(PRESENTED);
     if (row) return { status: 'ok', row };
     return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
   }

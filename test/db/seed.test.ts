@@ -47,8 +47,8 @@ t.test('every seeded user has the planned bucketlists, each with item_count equa
       t.equal(listed.total, SIZES.items);
       t.equal(bucketlist.itemCount, listed.total, `bucketlist ${bucketlist.id} counts its items`);
       t.ok(
-        listed.rows.every((item) => item.ownerId === user.id),
-        'its items belong to its owner',
+        listed.rows.every((item) => item.bucketlistId === bucketlist.id),
+        'its items belong to it',
       );
     }
   }
