@@ -50,7 +50,7 @@ const HELMET_OPTIONS: HelmetOptions = {
  * input (no CSP nonces) they are the same for every response; @fastify/helmet would rebuild the
  * middleware on every request, which cost 4% of a GET's CPU in the bench profile.
  */
-export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   const capture = {
     setHeader(name: string, value: string) {

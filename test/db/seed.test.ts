@@ -50,6 +50,11 @@ t.test('every seeded user has the planned bucketlists, each with item_count equa
         listed.rows.every((item) => item.bucketlistId === bucketlist.id),
         'its items belong to it',
       );
+      const owners = await db
+        .selectDistinct({ ownerId: items.ownerId })
+        .from(items)
+        .where(eq(items.bucketlistId, bucketlist.id));
+      t.strictSame(owners, [{ ownerId: user.id }], 'its items belong to its owner');
     }
   }
 });
