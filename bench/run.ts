@@ -44,6 +44,7 @@ import {
   type ColdStartSummary,
   evaluateGoals,
   HANDWRITTEN,
+  HANDWRITTEN_POST,
   HELLO,
   median,
   type PlanSummary,
@@ -344,6 +345,13 @@ async function benchPostgres() {
         HANDWRITTEN,
         await measure(handwritten, async () => scenarioRequests('get-bucketlist', { fixture, tokens, password: '' })),
       );
+      if (options.scenarios.includes('post-item')) {
+        record(
+          'baseline',
+          HANDWRITTEN_POST,
+          await measure(handwritten, async () => scenarioRequests('post-item', { fixture, tokens, password: '' })),
+        );
+      }
     }
   }
   for (const server of [app, hello, handwritten]) if (server) await stopProcess(server.started);

@@ -1,8 +1,10 @@
 /**
- * Baseline: GET /v1/bucketlists/:id written by hand, with the least work the contract allows:
- * verify the HS256 access token with fast-jwt (what @fastify/jwt uses, same options), run one
- * owner-scoped SELECT through postgres.js, and return the row as JSON. No logger, no schema,
- * no session check. The app's single GET is measured against this.
+ * Baselines written by hand, with the least work the contract allows: verify the HS256 access
+ * token with fast-jwt (what @fastify/jwt uses, same options), run one owner-scoped statement
+ * through postgres.js, and return the row as JSON. No logger, no schema, no session check.
+ * - GET /v1/bucketlists/:id: one SELECT; the app's single GET is measured against it.
+ * - POST /v1/bucketlists/:id/items: the app's INSERT (with its item_count trigger and foreign
+ *   key); it shows what the database allows a write, which bounds the app's POST.
  */
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
@@ -24,22 +26,49 @@ const BEARER = /^bearer +(\S+)$/i;
 
 const app = Fastify({ logger: false });
 app.get('/healthz', async () => ({ status: 'ok' }));
-app.get<{ Params: { id: string } }>('/v1/bucketlists/:id', async (request, reply) => {
-  const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-  let ownerId: number;
+/** The caller's user id, or undefined when the token does not verify. */
+function ownerOf(authorization: string | undefined): number | undefined {
   try {
-    ownerId = Number((verify(token ?? '') as { sub: string }).sub);
+    return Number((verify(BEARER.exec(authorization ?? '')?.[1] ?? '') as { sub: string }).sub);
   } catch {
-    return reply.code(401).send({ status: 401 });
+    return undefined;
   }
+}
+
+const isId = (id: number) => Number.isInteger(id) && id >= 1 && id <= 2_147_483_647;
+
+app.get<{ Params: { id: string } }>('/v1/bucketlists/:id', async (request, reply) => {
+  const ownerId = ownerOf(request.headers.authorization);
+  if (ownerId === undefined) return reply.code(401).send({ status: 401 });
   const id = Number(request.params.id);
-  if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) return reply.code(400).send({ status: 400 });
+  if (!isId(id)) return reply.code(400).send({ status: 400 });
   const [row] = await sql`
     select id, name, description, item_count, created_at, updated_at
     from bucketlists where id = ${id} and owner_id = ${ownerId}`;
   if (!row) return reply.code(404).send({ status: 404 });
   return row;
 });
+
+app.post<{ Params: { id: string }; Body: { name: string; done?: boolean } }>(
+  '/v1/bucketlists/:id/items',
+  async (request, reply) => {
+    const ownerId = ownerOf(request.headers.authorization);
+    if (ownerId === undefined) return reply.code(401).send({ status: 401 });
+    const id = Number(request.params.id);
+    const { name, done = false } = request.body;
+    if (!isId(id) || typeof name !== 'string') return reply.code(400).send({ status: 400 });
+    try {
+      const [row] = await sql`
+        insert into items (bucketlist_id, owner_id, name, name_folded, done)
+        values (${id}, ${ownerId}, ${name}, ${name.toLowerCase()}, ${done})
+        returning id, bucketlist_id, name, done, created_at, updated_at`;
+      return reply.code(201).send(row);
+    } catch {
+      // The composite foreign key refuses another owner's bucketlist.
+      return reply.code(404).send({ status: 404 });
+    }
+  },
+);
 
 process.on('SIGTERM', () => {
   void app

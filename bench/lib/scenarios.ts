@@ -16,7 +16,10 @@ export const APP_SCENARIOS: readonly ScenarioName[] = [
   'login',
 ];
 
-export const LABELS: Record<ScenarioName | 'hello-world' | 'handwritten-get-bucketlist', string> = {
+export const LABELS: Record<
+  ScenarioName | 'hello-world' | 'handwritten-get-bucketlist' | 'handwritten-post-item',
+  string
+> = {
   'get-bucketlist': 'GET /v1/bucketlists/:id',
   'list-bucketlists': 'GET /v1/bucketlists?page_size=20 (page with total)',
   'list-items': 'GET /v1/bucketlists/:id/items?done=false&q=… (filtered page)',
@@ -25,6 +28,7 @@ export const LABELS: Record<ScenarioName | 'hello-world' | 'handwritten-get-buck
   login: 'POST /v1/auth/login (argon2id)',
   'hello-world': 'bare Fastify hello world (GET /)',
   'handwritten-get-bucketlist': 'hand-written Fastify + fast-jwt + postgres.js GET /v1/bucketlists/:id',
+  'handwritten-post-item': 'hand-written Fastify + fast-jwt + postgres.js POST /v1/bucketlists/:id/items',
 };
 
 /** Orders entries so that consecutive requests come from different users (round-robin). */

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import { findMigrationsFolder, migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 import { users } from '../../src/db/schema.js';
 import { isDatabaseUnavailable } from '../../src/plugins/errors.js';
 import type { ProblemBody } from '../../src/schemas/common.js';
@@ -42,6 +43,20 @@ async function tablesOf(handle: DatabaseHandle): Promise<string[]> {
 }
 
 const EXPECTED_TABLES = ['bucketlists', 'items', 'refresh_tokens', 'sessions', 'users'];
+
+t.test(
+  'the migrations are found upward from wherever the code runs (src/db, dist/db, the bundle in dist/)',
+  async (t) => {
+    const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+    t.equal(migrationsFolder, join(root, 'drizzle'));
+    for (const start of [join(root, 'src', 'db'), join(root, 'dist'), root]) {
+      t.equal(findMigrationsFolder(start), join(root, 'drizzle'), `from ${start}`);
+    }
+    const elsewhere = mkdtempSync(join(tmpdir(), 'bucketlist-no-migrations-'));
+    t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }));
+    t.throws(() => findMigrationsFolder(elsewhere), /no drizzle\/meta\/_journal\.json at or above/);
+  },
+);
 
 /** A new, empty database on the test server; dropped when the test ends. */
 async function createServerDatabase(t: Test): Promise<string> {
