@@ -136,6 +136,8 @@ function appEnv(database: DatabaseTarget, port: number, extra: NodeJS.ProcessEnv
   };
 }
 
+const handwrittenArgs = () => ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'handwritten.ts')];
+
 /** `node [flags] dist/<entry>.js`, or src/<entry>.ts through tsx with --runtime tsx. */
 function appArgs(entry: 'server' | 'cluster', nodeFlags: string[] = []): string[] {
   return options.runtime === 'dist'
@@ -324,11 +326,12 @@ async function benchPostgres() {
       )
     : undefined;
   const handwritten = options.baselines
-    ? await startServer(
-        'baseline-handwritten',
-        ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'handwritten.ts')],
-        (port) => ({ ...baseEnv(), PORT: String(port), DATABASE_URL: url, JWT_SECRET: jwtSecret }),
-      )
+    ? await startServer('baseline-handwritten', handwrittenArgs(), (port) => ({
+        ...baseEnv(),
+        PORT: String(port),
+        DATABASE_URL: url,
+        JWT_SECRET: jwtSecret,
+      }))
     : undefined;
 
   // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
@@ -405,14 +408,36 @@ async function benchEmbedded() {
   log(`seeded in ${seconds.toFixed(1)} s`);
   if (options.coldStart) await measureColdStarts('embedded', database);
   const app = await startServer('api-embedded', appArgs('server'), (port) => appEnv(database, port));
+  const roundTokens: Map<number, string>[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     log(`embedded round ${round}/${options.rounds}`);
     const tokens = await logIn(app.baseUrl, fixture, SEED_PASSWORD);
+    roundTokens.push(tokens);
     for (const scenario of options.scenarios) {
       record('embedded', scenario, await scenarioRun(app, scenario, fixture, tokens, SEED_PASSWORD));
     }
   }
   await stopProcess(app.started);
+  if (!options.baselines) return;
+
+  // The hand-written server on the same folder, once the API has let go of it (PGlite is one process's).
+  const handwritten = await startServer('baseline-handwritten-embedded', handwrittenArgs(), (port) => ({
+    ...baseEnv(),
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    JWT_SECRET: jwtSecret,
+  }));
+  for (const tokens of roundTokens) {
+    for (const [scenario, baseline] of [
+      ['get-bucketlist', 'handwritten-embedded-get-bucketlist'],
+      ['post-item', 'handwritten-embedded-post-item'],
+    ] as const) {
+      if (!options.scenarios.includes(scenario)) continue;
+      const requests = async () => scenarioRequests(scenario, { fixture, tokens, password: '' });
+      record('baseline', baseline, await measure(handwritten, requests));
+    }
+  }
+  await stopProcess(handwritten.started);
 }
 
 function writeReport(): BenchReport {

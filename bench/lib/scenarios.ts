@@ -16,10 +16,14 @@ export const APP_SCENARIOS: readonly ScenarioName[] = [
   'login',
 ];
 
-export const LABELS: Record<
-  ScenarioName | 'hello-world' | 'handwritten-get-bucketlist' | 'handwritten-post-item',
-  string
-> = {
+export type BaselineName =
+  | 'hello-world'
+  | 'handwritten-get-bucketlist'
+  | 'handwritten-post-item'
+  | 'handwritten-embedded-get-bucketlist'
+  | 'handwritten-embedded-post-item';
+
+export const LABELS: Record<ScenarioName | BaselineName, string> = {
   'get-bucketlist': 'GET /v1/bucketlists/:id',
   'list-bucketlists': 'GET /v1/bucketlists?page_size=20 (page with total)',
   'list-items': 'GET /v1/bucketlists/:id/items?done=false&q=… (filtered page)',
@@ -29,6 +33,8 @@ export const LABELS: Record<
   'hello-world': 'bare Fastify hello world (GET /)',
   'handwritten-get-bucketlist': 'hand-written Fastify + fast-jwt + postgres.js GET /v1/bucketlists/:id',
   'handwritten-post-item': 'hand-written Fastify + fast-jwt + postgres.js POST /v1/bucketlists/:id/items',
+  'handwritten-embedded-get-bucketlist': 'hand-written Fastify + fast-jwt + PGlite GET /v1/bucketlists/:id',
+  'handwritten-embedded-post-item': 'hand-written Fastify + fast-jwt + PGlite POST /v1/bucketlists/:id/items',
 };
 
 /** Orders entries so that consecutive requests come from different users (round-robin). */
