@@ -12,6 +12,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { migrateEmbedded, migratePostgres } from './migrate.js';
+import { withPreparedStatements } from './pglite-statements.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -87,7 +88,7 @@ export function wrapPostgres(client: Sql): DatabaseHandle {
 
 /** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */
 export function wrapEmbedded(client: PGlite): DatabaseHandle {
-  const db = drizzlePglite(client, { schema });
+  const db = drizzlePglite({ client: withPreparedStatements(client), schema });
   return {
     db,
     kind: 'pglite',
