@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { migrateEmbedded, migratePostgres } from './migrate.js';
 import { withPreparedStatements } from './pglite-statements.js';
@@ -40,7 +40,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
  * all earlier ones: with the default depth (100), 50 concurrent loops of a point read fell from
  * 20k to 5k queries/s within 30 s (porsager/postgres#747). With a depth of 2 the busy queue keeps
  * emptying, and the same loops held 30-37k queries/s for 90 s. (Depth 0 would disable pipelining
- * but also breaks `sql.begin`.) The option is real but missing from the driver's type
+ * but also breaks `sql.begin`; a shallow pipeline fills often, which is why transactions have a
+ * pool of their own, see connectPostgres.) The option is real but missing from the driver's type
  * definitions, hence the spread.
  */
 export const SHALLOW_PIPELINE = { max_pipeline: 2 };
@@ -50,17 +51,52 @@ async function openPostgres(
   options: OpenOptions,
 ): Promise<DatabaseHandle> {
   if (options.migrate) await migratePostgres(config.url);
-  const client = postgres(config.url, {
-    max: config.poolSize,
-    // Fail fast when the server is unreachable instead of queueing requests for 30 s.
-    connect_timeout: 5,
-    // Reconnect soon after an outage (the default backs off to 20 s between attempts).
-    backoff: (attempt: number) => Math.min(0.25 * 2 ** attempt, 2),
-    idle_timeout: 60,
-    onnotice: () => {},
-    ...SHALLOW_PIPELINE,
+  return connectPostgres(config.url, config.poolSize);
+}
+
+/** Connections of the transaction pool for a statement pool of `poolSize`: a fifth, at least one. */
+export const transactionPoolSize = (poolSize: number) => Math.ceil(poolSize / 5);
+
+/**
+ * PostgreSQL through two postgres.js pools: one for single statements, and a smaller one that
+ * serves only transactions. postgres.js may pipeline a BEGIN behind queries still in flight on a
+ * busy connection, and when that BEGIN is the one that fills the pipeline it never reserves the
+ * connection for the transaction, which then fails with UNSAFE_TRANSACTION (2% of logins under
+ * the bench's load). A pool that carries nothing but transactions never has a busy connection
+ * to pipeline onto: each BEGIN waits for an idle one.
+ */
+export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
+  const connect = (max: number) =>
+    postgres(url, {
+      max,
+      // Fail fast when the server is unreachable instead of queueing requests for 30 s.
+      connect_timeout: 5,
+      // Reconnect soon after an outage (the default backs off to 20 s between attempts).
+      backoff: (attempt: number) => Math.min(0.25 * 2 ** attempt, 2),
+      idle_timeout: 60,
+      onnotice: () => {},
+      ...SHALLOW_PIPELINE,
+    });
+  const statements = connect(poolSize);
+  const transactions = connect(transactionPoolSize(poolSize));
+  // Drizzle starts its transactions with the client's begin(): that one comes from the other pool.
+  const client = new Proxy(statements, {
+    get: (target, key) => (key === 'begin' ? transactions.begin : Reflect.get(target, key)),
   });
-  return wrapPostgres(client);
+  const db = drizzlePostgres(client, { schema });
+  // Drizzle sets its value parsers on the client it is given; the transactions' must match.
+  Object.assign(transactions.options.parsers, statements.options.parsers);
+  Object.assign(transactions.options.serializers, statements.options.serializers);
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      await Promise.all([statements.end({ timeout: 5 }), transactions.end({ timeout: 5 })]);
+    },
+  };
 }
 
 async function openEmbedded(
@@ -71,19 +107,6 @@ async function openEmbedded(
   const client = await PGlite.create({ dataDir: config.dataDir });
   if (options.migrate) await migrateEmbedded(client);
   return wrapEmbedded(client);
-}
-
-/** A handle over a postgres.js client; closing it ends the pool. */
-export function wrapPostgres(client: Sql): DatabaseHandle {
-  const db = drizzlePostgres(client, { schema });
-  return {
-    db,
-    kind: 'postgres',
-    ping: async () => {
-      await db.execute(sql`select 1`);
-    },
-    close: () => client.end({ timeout: 5 }),
-  };
 }
 
 /** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */

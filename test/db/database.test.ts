@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { connectPostgres, type DatabaseHandle, openDatabase, transactionPoolSize } from '../../src/db/client.js';
 import { findMigrationsFolder, migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 import { users } from '../../src/db/schema.js';
 import { isDatabaseUnavailable } from '../../src/plugins/errors.js';
@@ -121,6 +122,27 @@ t.test(
     t.equal(await appliedMigrations(handle), MIGRATION_COUNT);
     await handle.close();
     await t.rejects(handle.ping(), 'a closed pool no longer answers');
+  },
+);
+
+t.test(
+  'a transaction never queues behind a full pipeline on PostgreSQL (postgres.js UNSAFE_TRANSACTION)',
+  { skip: serverUrl ? false : NO_SERVER },
+  async (t) => {
+    const handle = connectPostgres(await createServerDatabase(t), 2);
+    t.teardown(() => handle.close());
+    const slow = () => handle.db.execute(sql`select pg_sleep(0.2)`);
+    const quick = () => handle.db.execute(sql`select 1`);
+    await Promise.all([quick(), quick(), slow(), slow()]);
+    // Two slow statements hold both statement connections and a quick one waits behind each: the
+    // pipelines are full. A BEGIN sent after them on the same pool was never reserved and failed.
+    const busy = Promise.all([slow(), slow(), quick(), quick()]);
+    await nextTurn();
+    const inTransaction = await handle.db.transaction((tx) => tx.execute(sql`select 2 as two`));
+    t.same(Array.from(inTransaction as Iterable<unknown>), [{ two: 2 }], 'postgres.js rows');
+    await busy;
+    t.equal(transactionPoolSize(10), 2, 'a fifth of the statement pool serves transactions');
+    t.equal(transactionPoolSize(1), 1, 'and at least one connection');
   },
 );
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { type DatabaseHandle, SHALLOW_PIPELINE, wrapEmbedded, wrapPostgres } from '../../src/db/client.js';
+import { connectPostgres, type DatabaseHandle, wrapEmbedded } from '../../src/db/client.js';
 import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 
 /** The PostgreSQL server to test against (an admin URL), or undefined for the embedded database. */
@@ -68,7 +68,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
     await sql.unsafe(`create database "${name}" template "${templateName}"`);
     await sql.end();
     const url = urlFor(name);
-    const handle = wrapPostgres(postgres(url, { max: 10, onnotice: () => {}, ...SHALLOW_PIPELINE }));
+    const handle = connectPostgres(url, 10);
     return {
       ...handle,
       url,
