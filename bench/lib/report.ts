@@ -133,7 +133,6 @@ export function summariseScenario(
 
 export const HELLO = 'hello-world';
 export const HANDWRITTEN = 'handwritten-get-bucketlist';
-export const HANDWRITTEN_POST = 'handwritten-post-item';
 
 /** Every non-baseline scenario's req/s as a multiple of each baseline's. */
 export function withRatios(scenarios: ScenarioSummary[]): ScenarioSummary[] {
