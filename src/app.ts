@@ -28,7 +28,7 @@ import securityPlugin from './plugins/security.js';
 import validationPlugin from './plugins/validation.js';
 import operationRoutes from './routes/operations.js';
 import v1Routes from './routes/v1/index.js';
-import { rejectUnacceptable } from './routes/v1/negotiation.js';
+import { assertAcceptable } from './routes/v1/negotiation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,8 +64,11 @@ async function answerUndecodableUrl(request: FastifyRequest, reply: FastifyReply
   let error = new ApiError(400, 'validation_error', 'The request URL could not be decoded.');
   if (request.url.startsWith('/v1/')) {
     try {
-      await rejectUnacceptable(request);
-      if (!request.url.startsWith('/v1/auth/')) await request.server.authenticate(request);
+      assertAcceptable(request);
+      if (!request.url.startsWith('/v1/auth/')) {
+        request.server.verifyAccessToken(request);
+        await request.server.requireActiveSession(request);
+      }
     } catch (thrown) {
       error = toApiError(thrown as FastifyError);
     }
@@ -94,8 +97,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // JSON only: any other media type is a 415, rather than text/plain reaching the validator.
   app.removeContentTypeParser('text/plain');

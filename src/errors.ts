@@ -30,6 +30,9 @@ export const invalidToken = (detail: string) =>
     'www-authenticate': 'Bearer realm="bucketlist-api", error="invalid_token"',
   });
 
+/** The token is valid, but its session was revoked (logout, refresh-token reuse). */
+export const sessionEnded = () => invalidToken('The session has ended; log in again.');
+
 export const invalidCredentials = () =>
   new ApiError(401, 'unauthorized', 'The email or password is incorrect.', {
     'www-authenticate': 'Bearer realm="bucketlist-api"',

@@ -4,10 +4,10 @@
  * while its session is active in the database, so logout holds on every instance at once.
  */
 import jwt from '@fastify/jwt';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { invalidToken, unauthorized } from '../errors.js';
+import { invalidToken, sessionEnded, unauthorized } from '../errors.js';
 import type { Viewer } from '../repositories/sessions.js';
 
 /** What the handlers of a protected route know about the caller. */
@@ -23,19 +23,24 @@ declare module '@fastify/jwt' {
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * The route reads only through statements that require the session to be active
-     * (`sessionIsActive` in src/repositories/sessions.ts), saving the hook's session query on
-     * every request; when such a read finds nothing, the route must call `requireActiveSession`
-     * before answering 404, so that a revoked session still gets its 401.
+     * The route reads and writes only through statements that require the session to be active
+     * (`sessionIsActive`, `ownerOfActiveSession` in src/repositories/sessions.ts), saving the
+     * hook's session query on every request. A revoked session then reads and writes nothing,
+     * and must still get its 401 rather than the 404 or 412 of the empty outcome: the error
+     * handler checks the session before answering any other 4xx of such a route, and a route
+     * that answers an empty outcome without throwing calls `requireActiveSession` itself.
      */
     sessionCheckedInQuery?: boolean;
   }
   interface FastifyInstance {
     /**
      * onRequest hook: 401 unless the request carries a valid token of an active session. On a
-     * route with `sessionCheckedInQuery`, only the token is checked here (see below).
+     * route with `sessionCheckedInQuery`, only the token is checked here (see above), and the
+     * hook completes synchronously.
      */
-    authenticate(request: FastifyRequest): Promise<void>;
+    authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
+    /** Sets `request.user` to the caller the bearer token names; 401 unless the token is valid. */
+    verifyAccessToken(request: FastifyRequest): void;
     /** 401 unless the session of the request's token is still active (logout revokes it). */
     requireActiveSession(request: FastifyRequest): Promise<void>;
     /** A signed access token for the session, and its lifetime in seconds. */
@@ -71,7 +76,7 @@ export default fp<{ auth: Config['auth'] }>(
       expiresIn: options.accessTokenTtl,
     }));
 
-    app.decorate('authenticate', async (request: FastifyRequest) => {
+    app.decorate('verifyAccessToken', (request: FastifyRequest) => {
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
       if (!token) throw unauthorized();
       let claims: { sub: string; sid: string };
@@ -83,12 +88,19 @@ export default fp<{ auth: Config['auth'] }>(
       const user = callerOf(claims);
       if (!user) throw invalidToken('The access token is invalid or has expired.');
       request.user = user;
-      if (!request.routeOptions.config.sessionCheckedInQuery) await app.requireActiveSession(request);
+    });
+
+    // A plain callback hook, not an async one: on the routes that check the session in their own
+    // statement there is nothing to wait for, and a promise per request would only cost.
+    app.decorate('authenticate', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      app.verifyAccessToken(request);
+      if (request.routeOptions.config.sessionCheckedInQuery) return done();
+      app.requireActiveSession(request).then(() => done(), done);
     });
 
     app.decorate('requireActiveSession', async (request: FastifyRequest) => {
       if (!(await app.repositories.sessions.isActive(request.user.sessionId, request.user.userId))) {
-        throw invalidToken('The session has ended; log in again.');
+        throw sessionEnded();
       }
     });
   },

@@ -163,8 +163,9 @@ export default fp(
     app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
       let apiError = toApiError(error);
       // Authentication comes first: a route that checks the session inside its own statement
-      // (sessionCheckedInQuery) has not checked it yet when a request fails validation, so a
-      // revoked session must get its 401 here rather than the 4xx of its input.
+      // (sessionCheckedInQuery) has not checked it yet when a request fails validation, and its
+      // statement finds nothing for a revoked session, so a revoked session must get its 401 here
+      // rather than the 4xx of its input or the 404/412 of its empty outcome.
       if (
         apiError.status >= 400 &&
         apiError.status < 500 &&

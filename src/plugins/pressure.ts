@@ -82,8 +82,9 @@ export default fp<PressureOptions>(
     app.addHook('preClose', async () => {
       closing = true;
     });
-    app.addHook('onRequest', async () => {
+    app.addHook('onRequest', (_request, _reply, done) => {
       if (closing) throw serviceUnavailable('The server is shutting down; try again shortly.');
+      done();
     });
   },
   { name: 'pressure', fastify: '5.x', dependencies: ['errors'] },

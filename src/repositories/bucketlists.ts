@@ -1,15 +1,25 @@
 /**
  * Bucketlists. Every query carries `owner_id` in its WHERE clause, so another user's
  * bucketlist is indistinguishable from a missing one; If-Match versions go into the same
- * statement as the write.
+ * statement as the write. The caller's statements also require the caller's session to be
+ * active, so that a request needs no separate session query (see src/repositories/sessions.ts).
  */
 import { and, count, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
-import { sessionIsActive, type Viewer } from './sessions.js';
-import { collateC, explainMissedWrite, orderBy, pageOf, totalCount, versionIn, type WriteResult } from './writes.js';
+import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
+import {
+  collateC,
+  explainMissedWrite,
+  hasSqlState,
+  orderBy,
+  pageOf,
+  totalCount,
+  versionIn,
+  type WriteResult,
+} from './writes.js';
 
 /** What reads and writes return: the presented fields and the version (no owner, no folded copies). */
 const PRESENTED = {
@@ -66,7 +76,7 @@ export function createBucketlistRepository(db: Database) {
   const insert = db
     .insert(bucketlists)
     .values({
-      ownerId: sql.placeholder('ownerId'),
+      ownerId: ownerOfActiveSession(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
       name: sql.placeholder('name'),
       description: sql.placeholder('description'),
       nameFolded: sql.placeholder('nameFolded'),
@@ -95,8 +105,17 @@ export function createBucketlistRepository(db: Database) {
 
   const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
 
+  /** The viewer's bucketlist of this id, at one of these versions if any are given, while the session is active. */
+  const writable = (viewer: Viewer, id: number, versions: number[] | undefined) =>
+    and(
+      eq(bucketlists.id, id),
+      eq(bucketlists.ownerId, viewer.userId),
+      versionIn(bucketlists.version, versions),
+      sessionIsActive(viewer.sessionId, viewer.userId),
+    );
+
   async function update(
-    ownerId: number,
+    viewer: Viewer,
     id: number,
     changes: Partial<ReturnType<typeof searchable>>,
     versions: number[] | undefined,
@@ -108,10 +127,10 @@ export function createBucketlistRepository(db: Database) {
         version: sql`${bucketlists.version} + 1`,
         updatedAt: nextUpdatedAt(bucketlists.updatedAt),
       })
-      .where(and(eq(bucketlists.id, id), eq(bucketlists.ownerId, ownerId), versionIn(bucketlists.version, versions)))
+      .where(writable(viewer, id, versions))
       .returning(PRESENTED);
     if (row) return { status: 'ok', row };
-    return explainMissedWrite(versions, async () => (await find(ownerId, id)) !== undefined);
+    return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
   }
 
   return {
@@ -123,9 +142,19 @@ export function createBucketlistRepository(db: Database) {
       return row;
     },
 
-    async create(ownerId: number, values: { name: string; description: string | null }) {
-      const [row] = await insert.execute({ ownerId, ...searchable(values) });
-      return row as BucketlistRow;
+    /** The new bucketlist, or undefined when the viewer's session is not active (nothing is written). */
+    async create(viewer: Viewer, values: { name: string; description: string | null }) {
+      try {
+        const [row] = await insert.execute({
+          ownerId: viewer.userId,
+          sessionId: viewer.sessionId,
+          ...searchable(values),
+        });
+        return row as BucketlistRow;
+      } catch (error) {
+        if (hasSqlState(error, NOT_NULL_VIOLATION)) return undefined;
+        throw error;
+      }
     },
 
     /** A page of the viewer's bucketlists; empty when the viewer's session is not active. */
@@ -155,11 +184,11 @@ export function createBucketlistRepository(db: Database) {
       return { rows: page.rows.map((entry) => entry.row), total: page.total };
     },
 
-    replace(ownerId: number, id: number, values: { name: string; description: string | null }, versions?: number[]) {
-      return update(ownerId, id, searchable(values), versions);
+    replace(viewer: Viewer, id: number, values: { name: string; description: string | null }, versions?: number[]) {
+      return update(viewer, id, searchable(values), versions);
     },
 
-    patch(ownerId: number, id: number, values: { name?: string; description?: string | null }, versions?: number[]) {
+    patch(viewer: Viewer, id: number, values: { name?: string; description?: string | null }, versions?: number[]) {
       const changes: Partial<ReturnType<typeof searchable>> = {};
       if (values.name !== undefined) Object.assign(changes, { name: values.name, nameFolded: foldCase(values.name) });
       if (values.description !== undefined) {
@@ -168,16 +197,16 @@ export function createBucketlistRepository(db: Database) {
           descriptionFolded: foldNullable(values.description),
         });
       }
-      return update(ownerId, id, changes, versions);
+      return update(viewer, id, changes, versions);
     },
 
-    async remove(ownerId: number, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
+    async remove(viewer: Viewer, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
       const [row] = await db
         .delete(bucketlists)
-        .where(and(eq(bucketlists.id, id), eq(bucketlists.ownerId, ownerId), versionIn(bucketlists.version, versions)))
+        .where(writable(viewer, id, versions))
         .returning({ id: bucketlists.id });
       if (row) return { status: 'ok', row };
-      return explainMissedWrite(versions, async () => (await find(ownerId, id)) !== undefined);
+      return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
     },
   };
 }

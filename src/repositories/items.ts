@@ -1,14 +1,15 @@
 /**
  * Items. Every query names the item, its bucketlist and its owner, so an item asked for under
  * another bucketlist, or another user's, is simply not found. The bucketlist's item_count is
- * kept by triggers (see drizzle/0001_item_count_triggers.sql).
+ * kept by triggers (see drizzle/0001_item_count_triggers.sql). The caller's statements also
+ * require the caller's session to be active (see src/repositories/sessions.ts).
  */
 import { and, count, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
-import { sessionIsActive, type Viewer } from './sessions.js';
+import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
   explainMissedWrite,
@@ -36,6 +37,11 @@ export type ItemRow = Pick<typeof items.$inferSelect, keyof typeof PRESENTED>;
 export interface ItemScope {
   ownerId: number;
   bucketlistId: number;
+}
+
+/** The scope of a write: the caller's bucketlist, and the caller's session, which must be active. */
+export interface WriteScope extends ItemScope {
+  sessionId: string;
 }
 
 export interface ItemListOptions {
@@ -91,7 +97,7 @@ export function createItemRepository(db: Database) {
     .insert(items)
     .values({
       bucketlistId: sql.placeholder('bucketlistId'),
-      ownerId: sql.placeholder('ownerId'),
+      ownerId: ownerOfActiveSession(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
       name: sql.placeholder('name'),
       nameFolded: sql.placeholder('nameFolded'),
       done: sql.placeholder('done'),
@@ -120,8 +126,17 @@ export function createItemRepository(db: Database) {
 
   const find = async (scope: ItemScope, id: number) => (await byId.execute({ id, ...scope }))[0];
 
+  /** The item of this id in the scope, at one of these versions if any are given, while the session is active. */
+  const writable = (scope: WriteScope, id: number, versions: number[] | undefined) =>
+    and(
+      eq(items.id, id),
+      scopedMatching(scope, undefined, undefined),
+      versionIn(items.version, versions),
+      sessionIsActive(scope.sessionId, scope.ownerId),
+    );
+
   async function update(
-    scope: ItemScope,
+    scope: WriteScope,
     id: number,
     changes: { name?: string; nameFolded?: string; done?: boolean },
     versions: number[] | undefined,
@@ -129,7 +144,7 @@ export function createItemRepository(db: Database) {
     const [row] = await db
       .update(items)
       .set({ ...changes, version: sql`${items.version} + 1`, updatedAt: nextUpdatedAt(items.updatedAt) })
-      .where(and(eq(items.id, id), scopedMatching(scope, undefined, undefined), versionIn(items.version, versions)))
+      .where(writable(scope, id, versions))
       .returning(PRESENTED);
     if (row) return { status: 'ok', row };
     return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
@@ -151,13 +166,16 @@ export function createItemRepository(db: Database) {
       return row;
     },
 
-    /** The new item, or undefined when the bucketlist is not the caller's (the foreign key says so). */
-    async create(scope: ItemScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
+    /**
+     * The new item, or undefined when nothing was written: the bucketlist is not the caller's (the
+     * foreign key says so), or the caller's session is not active.
+     */
+    async create(scope: WriteScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
       try {
         const [row] = await insert.execute({ ...scope, ...named(values.name), done: values.done });
         return row;
       } catch (error) {
-        if (hasSqlState(error, FOREIGN_KEY_VIOLATION)) return undefined;
+        if (hasSqlState(error, FOREIGN_KEY_VIOLATION) || hasSqlState(error, NOT_NULL_VIOLATION)) return undefined;
         throw error;
       }
     },
@@ -191,11 +209,11 @@ export function createItemRepository(db: Database) {
       return { rows: page.rows.map((entry) => entry.row), total: page.total };
     },
 
-    replace(scope: ItemScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {
+    replace(scope: WriteScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {
       return update(scope, id, { ...named(values.name), done: values.done }, versions);
     },
 
-    patch(scope: ItemScope, id: number, values: { name?: string; done?: boolean }, versions?: number[]) {
+    patch(scope: WriteScope, id: number, values: { name?: string; done?: boolean }, versions?: number[]) {
       return update(
         scope,
         id,
@@ -207,10 +225,10 @@ export function createItemRepository(db: Database) {
       );
     },
 
-    async remove(scope: ItemScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
+    async remove(scope: WriteScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
       const [row] = await db
         .delete(items)
-        .where(and(eq(items.id, id), scopedMatching(scope, undefined, undefined), versionIn(items.version, versions)))
+        .where(writable(scope, id, versions))
         .returning({ id: items.id });
       if (row) return { status: 'ok', row };
       return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);

@@ -1,7 +1,8 @@
 /**
  * Sessions and their refresh tokens. A session is what logout revokes; every authenticated
- * request must see it active: either in the read's own statement (`sessionIsActive`) or, before
- * a write, with one prepared primary-key lookup (`isActive`).
+ * request must see it active: in the statement that reads or writes the caller's data
+ * (`sessionIsActive`, `ownerOfActiveSession`), or else with one prepared primary-key lookup
+ * (`isActive`).
  */
 import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
@@ -13,13 +14,28 @@ export interface Viewer {
   sessionId: string;
 }
 
+/** The session of this id and user, while it is not revoked. */
+const activeSession = (sessionId: string | Placeholder, userId: number | Placeholder) =>
+  and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt));
+
 /**
  * `EXISTS (the session is active)`, for a read's own WHERE clause: the read then returns nothing
  * to a revoked session, and the request needs no separate session query. On an empty result the
  * caller asks `isActive` to tell a revoked session (401) from a missing row (404).
  */
 export const sessionIsActive = (sessionId: string | Placeholder, userId: number | Placeholder) =>
-  sql`exists (select 1 from ${sessions} where ${sessions.id} = ${sessionId} and ${sessions.userId} = ${userId} and ${sessions.revokedAt} is null)`;
+  sql`exists (select 1 from ${sessions} where ${activeSession(sessionId, userId)})`;
+
+/**
+ * `(the session's user, while the session is active)`: the owner value of an INSERT, which so
+ * checks the session in its own statement. For a revoked session it is NULL, and the owner
+ * column's NOT NULL constraint refuses the row (NOT_NULL_VIOLATION): nothing is written.
+ */
+export const ownerOfActiveSession = (sessionId: string | Placeholder, userId: number | Placeholder) =>
+  sql`(select ${sessions.userId} from ${sessions} where ${activeSession(sessionId, userId)})`;
+
+/** SQLSTATE of an INSERT whose `ownerOfActiveSession` found no active session. */
+export const NOT_NULL_VIOLATION = '23502';
 
 export type RotationResult = { outcome: 'rotated'; userId: number } | { outcome: 'reused' } | { outcome: 'invalid' };
 
@@ -27,13 +43,7 @@ export function createSessionRepository(db: Database) {
   const active = db
     .select({ id: sessions.id })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.id, sql.placeholder('sessionId')),
-        eq(sessions.userId, sql.placeholder('userId')),
-        isNull(sessions.revokedAt),
-      ),
-    )
+    .where(activeSession(sql.placeholder('sessionId'), sql.placeholder('userId')))
     .prepare('sessions_active');
 
   return {

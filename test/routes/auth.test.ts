@@ -403,14 +403,57 @@ t.test('after logout, every read and write of the revoked session gets 401, whet
     expectUnauthorized(t, await app.inject({ method: 'GET', url, headers: user.headers }));
   }
   expectUnauthorized(t, await app.inject({ method: 'GET', url: '/v1/bucketlists', headers: empty.headers }));
-  expectUnauthorized(
-    t,
-    await app.inject({
-      method: 'PATCH',
-      url: `/v1/bucketlists/${list.id}`,
-      headers: user.headers,
-      payload: { name: 'after logout' },
-    }),
+});
+
+t.test('after logout, no write of the revoked session gets through, and each answers 401', async (t) => {
+  // The writes check the session inside their own statement: nothing may be written, and the empty
+  // outcome (no row, a foreign key or NOT NULL refusal, a stale If-Match) must still turn into a 401.
+  const user = await signUp(app);
+  const list = await createBucketlist(app, user.headers);
+  const item = await createItem(app, user.headers, list.id);
+  const other = await signUp(app);
+  const othersList = await createBucketlist(app, other.headers);
+  const listUrl = `/v1/bucketlists/${list.id}`;
+  const itemUrl = `${listUrl}/items/${item.id}`;
+  const etagOf = async (url: string) =>
+    String((await app.inject({ method: 'GET', url, headers: user.headers })).headers.etag);
+  const current = { bucketlist: await etagOf(listUrl), item: await etagOf(itemUrl), stale: '"1-999"' };
+  t.equal((await logout(app, user.tokens.access_token)).statusCode, 204);
+  const writes: { method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; payload?: object; ifMatch?: string }[] = [
+    { method: 'POST', url: '/v1/bucketlists', payload: { name: 'after logout' } },
+    { method: 'PUT', url: listUrl, payload: { name: 'after logout' } },
+    { method: 'PATCH', url: listUrl, payload: { name: 'after logout' }, ifMatch: current.bucketlist },
+    { method: 'PATCH', url: listUrl, payload: { name: 'after logout' }, ifMatch: current.stale },
+    { method: 'PATCH', url: '/v1/bucketlists/999999', payload: { name: 'after logout' } },
+    { method: 'POST', url: `${listUrl}/items`, payload: { name: 'after logout' } },
+    { method: 'POST', url: `/v1/bucketlists/${othersList.id}/items`, payload: { name: 'after logout' } },
+    { method: 'PUT', url: itemUrl, payload: { name: 'after logout', done: true } },
+    { method: 'PATCH', url: itemUrl, payload: { done: true }, ifMatch: current.item },
+    { method: 'PATCH', url: itemUrl, payload: { done: true }, ifMatch: current.stale },
+    { method: 'DELETE', url: itemUrl, ifMatch: current.item },
+    { method: 'DELETE', url: itemUrl },
+    { method: 'DELETE', url: listUrl, ifMatch: current.stale },
+    { method: 'DELETE', url: listUrl },
+  ];
+  for (const write of writes) {
+    const headers = { ...user.headers, ...(write.ifMatch ? { 'if-match': write.ifMatch } : {}) };
+    const response = await app.inject({ method: write.method, url: write.url, headers, payload: write.payload });
+    t.equal(response.statusCode, 401, `${write.method} ${write.url} ${write.ifMatch ?? ''}`);
+    expectUnauthorized(t, response);
+  }
+  // Still there as they were, seen through a live session of the same user.
+  const again = (await login(app, user.email, user.password)).json<TokensBody>();
+  const live = bearer(again.access_token);
+  const stored = await app.inject({ method: 'GET', url: listUrl, headers: live });
+  t.equal(stored.statusCode, 200);
+  t.match(stored.json(), { name: list.name, item_count: 1 }, 'the bucketlist is unchanged, with its one item');
+  t.match((await app.inject({ method: 'GET', url: itemUrl, headers: live })).json(), { name: item.name, done: false });
+  const lists = (await app.inject({ method: 'GET', url: '/v1/bucketlists', headers: live })).json<{ total: number }>();
+  t.equal(lists.total, 1, 'no bucketlist was created');
+  t.match(
+    (await app.inject({ method: 'GET', url: `/v1/bucketlists/${othersList.id}`, headers: other.headers })).json(),
+    { item_count: 0 },
+    "nothing was added to another user's bucketlist",
   );
 });
 

@@ -1,5 +1,5 @@
 /** Content negotiation (RFC 9110 §12.5.1): the API speaks JSON only; an Accept that rules it out is a 406. */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { notAcceptable } from '../../errors.js';
 
 interface MediaRange {
@@ -37,6 +37,12 @@ export function acceptsJson(header: string | undefined): boolean {
   return jsonQuality(ranges) > 0 || (problemJson !== undefined && problemJson.quality > 0);
 }
 
-export async function rejectUnacceptable(request: FastifyRequest) {
+export function assertAcceptable(request: FastifyRequest) {
   if (!acceptsJson(request.headers.accept)) throw notAcceptable();
+}
+
+/** onRequest hook: 406 unless the client takes JSON. Synchronous, as it has nothing to wait for. */
+export function rejectUnacceptable(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+  assertAcceptable(request);
+  done();
 }

@@ -1,6 +1,6 @@
 /** Bucketlists: create, list, read, replace, update and delete the caller's own. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { notFound } from '../../../errors.js';
+import { notFound, sessionEnded } from '../../../errors.js';
 import {
   Bucketlist,
   BucketlistInput,
@@ -34,6 +34,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -45,10 +46,11 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await bucketlists.create(request.user.userId, {
+      const row = await bucketlists.create(request.user, {
         name: request.body.name.trim(),
         description: request.body.description ?? null,
       });
+      if (!row) throw sessionEnded();
       reply.header('location', `/v1/bucketlists/${row.id}`).header('etag', etagOf(row));
       return reply.code(201).send(presentBucketlist(row));
     },
@@ -108,6 +110,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/:id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -123,7 +126,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const values = { name: request.body.name.trim(), description: request.body.description ?? null };
-      const outcome = await bucketlists.replace(request.user.userId, id, values, allowedVersions(request, id));
+      const outcome = await bucketlists.replace(request.user, id, values, allowedVersions(request, id));
       const row = writtenRow(outcome, THE_BUCKETLIST);
       reply.header('etag', etagOf(row));
       return presentBucketlist(row);
@@ -133,6 +136,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/:id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -149,7 +153,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = request.params;
       const { name, description } = request.body;
       const values = { name: name?.trim(), description };
-      const outcome = await bucketlists.patch(request.user.userId, id, values, allowedVersions(request, id));
+      const outcome = await bucketlists.patch(request.user, id, values, allowedVersions(request, id));
       const row = writtenRow(outcome, THE_BUCKETLIST);
       reply.header('etag', etagOf(row));
       return presentBucketlist(row);
@@ -159,6 +163,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/:id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -173,7 +178,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      writtenRow(await bucketlists.remove(request.user.userId, id, allowedVersions(request, id)), THE_BUCKETLIST);
+      writtenRow(await bucketlists.remove(request.user, id, allowedVersions(request, id)), THE_BUCKETLIST);
       return reply.code(204).send(null);
     },
   );

@@ -1,6 +1,7 @@
 /** Items of a bucketlist: create, list, read, replace, update and delete. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../../errors.js';
+import type { AuthenticatedUser } from '../../../plugins/auth.js';
 import {
   IdParams,
   IfMatchHeaders,
@@ -33,14 +34,16 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('preValidation', rejectNonDecimalIds);
   const { items, bucketlists } = app.repositories;
-  const scopeOf = (request: { user: { userId: number }; params: { id: number } }) => ({
+  const scopeOf = (request: { user: AuthenticatedUser; params: { id: number } }) => ({
     ownerId: request.user.userId,
     bucketlistId: request.params.id,
+    sessionId: request.user.sessionId,
   });
 
   app.post(
     '',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -120,6 +123,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/:item_id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -144,6 +148,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/:item_id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
@@ -168,6 +173,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/:item_id',
     {
+      config: { sessionCheckedInQuery: true },
       schema: {
         tags,
         security,
