@@ -75,6 +75,9 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
       backoff: (attempt: number) => Math.min(0.25 * 2 ** attempt, 2),
       idle_timeout: 60,
       onnotice: () => {},
+      // PGlite's defaults, whatever the server's: timestamps then come back as UTC text in ISO
+      // form, which src/repositories/timestamps.ts turns into the API's form without a Date.
+      connection: { TimeZone: 'UTC', DateStyle: 'ISO, MDY' },
       ...SHALLOW_PIPELINE,
     });
   const statements = connect(poolSize);

@@ -4,11 +4,13 @@
  * statement as the write. The caller's statements also require the caller's session to be
  * active, so that a request needs no separate session query (see src/repositories/sessions.ts).
  */
+import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { and, count, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
+import { rfc3339Of } from './timestamps.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
@@ -21,18 +23,18 @@ import {
   type WriteResult,
 } from './writes.js';
 
-/** What reads and writes return: the presented fields and the version (no owner, no folded copies). */
+/** What reads and writes return: the presented fields (timestamps as RFC 3339 text) and the version. */
 const PRESENTED = {
   id: bucketlists.id,
   name: bucketlists.name,
   description: bucketlists.description,
   itemCount: bucketlists.itemCount,
   version: bucketlists.version,
-  createdAt: bucketlists.createdAt,
-  updatedAt: bucketlists.updatedAt,
+  createdAt: rfc3339Of(bucketlists.createdAt),
+  updatedAt: rfc3339Of(bucketlists.updatedAt),
 };
 
-export type BucketlistRow = Pick<typeof bucketlists.$inferSelect, keyof typeof PRESENTED>;
+export type BucketlistRow = SelectResultFields<typeof PRESENTED>;
 
 export interface BucketlistListOptions {
   page: number;

@@ -4,11 +4,13 @@
  * kept by triggers (see drizzle/0001_item_count_triggers.sql). The caller's statements also
  * require the caller's session to be active (see src/repositories/sessions.ts).
  */
+import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { and, count, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
+import { rfc3339Of } from './timestamps.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
@@ -21,18 +23,18 @@ import {
   type WriteResult,
 } from './writes.js';
 
-/** What reads and writes return: the presented fields and the version (no owner, no folded copy). */
+/** What reads and writes return: the presented fields (timestamps as RFC 3339 text) and the version. */
 const PRESENTED = {
   id: items.id,
   bucketlistId: items.bucketlistId,
   name: items.name,
   done: items.done,
   version: items.version,
-  createdAt: items.createdAt,
-  updatedAt: items.updatedAt,
+  createdAt: rfc3339Of(items.createdAt),
+  updatedAt: rfc3339Of(items.updatedAt),
 };
 
-export type ItemRow = Pick<typeof items.$inferSelect, keyof typeof PRESENTED>;
+export type ItemRow = SelectResultFields<typeof PRESENTED>;
 
 export interface ItemScope {
   ownerId: number;

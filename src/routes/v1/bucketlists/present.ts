@@ -7,6 +7,6 @@ export const presentBucketlist = (row: BucketlistRow): BucketlistBody => ({
   name: row.name,
   description: row.description,
   item_count: row.itemCount,
-  created_at: row.createdAt.toISOString(),
-  updated_at: row.updatedAt.toISOString(),
+  created_at: row.createdAt,
+  updated_at: row.updatedAt,
 });

@@ -7,6 +7,6 @@ export const presentItem = (row: ItemRow): ItemBody => ({
   bucketlist_id: row.bucketlistId,
   name: row.name,
   done: row.done,
-  created_at: row.createdAt.toISOString(),
-  updated_at: row.updatedAt.toISOString(),
+  created_at: row.createdAt,
+  updated_at: row.updatedAt,
 });
