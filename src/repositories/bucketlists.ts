@@ -18,6 +18,8 @@ import {
   hasSqlState,
   orderBy,
   pageOf,
+  placeholdersFor,
+  preparedPerShape,
   totalCount,
   versionIn,
   type WriteResult,
@@ -57,6 +59,9 @@ const searchable = (values: { name: string; description: string | null }) => ({
   descriptionFolded: foldNullable(values.description),
 });
 
+/** What an update sets: some of the fields, each with its folded copy. */
+type Changes = Partial<ReturnType<typeof searchable>>;
+
 /** The caller's bucketlists, optionally only those whose name or description contains the pattern. */
 const ownedMatching = (ownerId: number | Placeholder, pattern: string | Placeholder | undefined) =>
   and(
@@ -87,10 +92,8 @@ export function createBucketlistRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('bucketlists_insert');
 
-  // One prepared statement per list shape (sort × search), built on first use.
-  const listStatements = new Map<string, ReturnType<typeof prepareList>>();
-  function prepareList(sort: string, searching: boolean) {
-    return db
+  const listStatement = preparedPerShape((sort: string, searching: boolean) =>
+    db
       .select({ row: PRESENTED, total: totalCount() })
       .from(bucketlists)
       .where(
@@ -102,35 +105,49 @@ export function createBucketlistRepository(db: Database) {
       .orderBy(...orderBy(sort, SORT_COLUMNS, bucketlists.id))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
-      .prepare(`bucketlists_list_${sort}_${searching}`);
-  }
+      .prepare(`bucketlists_list_${sort}_${searching}`),
+  );
 
   const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
 
-  /** The viewer's bucketlist of this id, at one of these versions if any are given, while the session is active. */
-  const writable = (viewer: Viewer, id: number, versions: number[] | undefined) =>
-    and(
-      eq(bucketlists.id, id),
-      eq(bucketlists.ownerId, viewer.userId),
-      versionIn(bucketlists.version, versions),
-      sessionIsActive(viewer.sessionId, viewer.userId),
-    );
+  // The viewer's bucketlist of this id, at one of the If-Match versions when `versioned`, while the
+  // viewer's session is active.
+  const writable = (versioned: boolean) =>
+    and(owned, versioned ? versionIn(bucketlists.version, sql.placeholder('versions')) : undefined, activeViewer);
+  const updateStatement = preparedPerShape((fields: string, versioned: boolean) =>
+    db
+      .update(bucketlists)
+      .set({
+        ...placeholdersFor(fields.split(',') as (keyof Changes)[]),
+        version: sql`${bucketlists.version} + 1`,
+        updatedAt: nextUpdatedAt(bucketlists.updatedAt),
+      })
+      .where(writable(versioned))
+      .returning(PRESENTED)
+      .prepare(`bucketlists_update_${fields.replaceAll(',', '_')}_${versioned}`),
+  );
+  const removeStatement = preparedPerShape((versioned: boolean) =>
+    db
+      .delete(bucketlists)
+      .where(writable(versioned))
+      .returning({ id: bucketlists.id })
+      .prepare(`bucketlists_delete_${versioned}`),
+  );
+  const writeParams = (viewer: Viewer, id: number, versions: number[] | undefined) => ({
+    id,
+    ownerId: viewer.userId,
+    sessionId: viewer.sessionId,
+    versions,
+  });
 
   async function update(
     viewer: Viewer,
     id: number,
-    changes: Partial<ReturnType<typeof searchable>>,
+    changes: Changes,
     versions: number[] | undefined,
   ): Promise<WriteResult<BucketlistRow>> {
-    const [row] = await db
-      .update(bucketlists)
-      .set({
-        ...changes,
-        version: sql`${bucketlists.version} + 1`,
-        updatedAt: nextUpdatedAt(bucketlists.updatedAt),
-      })
-      .where(writable(viewer, id, versions))
-      .returning(PRESENTED);
+    const statement = updateStatement(Object.keys(changes).join(','), versions !== undefined);
+    const [row] = await statement.execute({ ...writeParams(viewer, id, versions), ...changes });
     if (row) return { status: 'ok', row };
     return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
   }
@@ -163,13 +180,7 @@ export function createBucketlistRepository(db: Database) {
     async list(viewer: Viewer, options: BucketlistListOptions) {
       const ownerId = viewer.userId;
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
-      const searching = Boolean(options.q);
-      const key = `${options.sort}|${searching}`;
-      let statement = listStatements.get(key);
-      if (!statement) {
-        statement = prepareList(options.sort, searching);
-        listStatements.set(key, statement);
-      }
+      const statement = listStatement(options.sort, Boolean(options.q));
       const offset = (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
       const rows = await statement.execute({
@@ -191,7 +202,7 @@ export function createBucketlistRepository(db: Database) {
     },
 
     patch(viewer: Viewer, id: number, values: { name?: string; description?: string | null }, versions?: number[]) {
-      const changes: Partial<ReturnType<typeof searchable>> = {};
+      const changes: Changes = {};
       if (values.name !== undefined) Object.assign(changes, { name: values.name, nameFolded: foldCase(values.name) });
       if (values.description !== undefined) {
         Object.assign(changes, {
@@ -203,10 +214,7 @@ export function createBucketlistRepository(db: Database) {
     },
 
     async remove(viewer: Viewer, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
-      const [row] = await db
-        .delete(bucketlists)
-        .where(writable(viewer, id, versions))
-        .returning({ id: bucketlists.id });
+      const [row] = await removeStatement(versions !== undefined).execute(writeParams(viewer, id, versions));
       if (row) return { status: 'ok', row };
       return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
     },

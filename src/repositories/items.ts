@@ -18,6 +18,8 @@ import {
   hasSqlState,
   orderBy,
   pageOf,
+  placeholdersFor,
+  preparedPerShape,
   totalCount,
   versionIn,
   type WriteResult,
@@ -79,6 +81,9 @@ const scopedMatching = (
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
+/** What an update sets: some of the fields (a name with its folded copy). */
+type Changes = { name?: string; nameFolded?: string; done?: boolean };
+
 export function createItemRepository(db: Database) {
   // The item, under its bucketlist and owner.
   const scopedById = and(
@@ -90,10 +95,11 @@ export function createItemRepository(db: Database) {
     ),
   );
   const byId = db.select(PRESENTED).from(items).where(scopedById).prepare('items_by_id');
+  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'));
   const visibleById = db
     .select(PRESENTED)
     .from(items)
-    .where(and(scopedById, sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'))))
+    .where(and(scopedById, activeViewer))
     .prepare('items_visible_by_id');
   const insert = db
     .insert(items)
@@ -107,8 +113,7 @@ export function createItemRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('items_insert');
 
-  const listStatements = new Map<string, ReturnType<typeof prepareList>>();
-  function prepareList(sort: string, searching: boolean, filteringDone: boolean) {
+  const listStatement = preparedPerShape((sort: string, searching: boolean, filteringDone: boolean) => {
     const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
     return db
       .select({ row: PRESENTED, total: totalCount() })
@@ -124,30 +129,43 @@ export function createItemRepository(db: Database) {
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
       .prepare(`items_list_${sort}_${searching}_${filteringDone}`);
-  }
+  });
 
   const find = async (scope: ItemScope, id: number) => (await byId.execute({ id, ...scope }))[0];
 
-  /** The item of this id in the scope, at one of these versions if any are given, while the session is active. */
-  const writable = (scope: WriteScope, id: number, versions: number[] | undefined) =>
-    and(
-      eq(items.id, id),
-      scopedMatching(scope, undefined, undefined),
-      versionIn(items.version, versions),
-      sessionIsActive(scope.sessionId, scope.ownerId),
-    );
+  // The item of this id in the scope, at one of the If-Match versions when `versioned`, while the
+  // caller's session is active.
+  const writable = (versioned: boolean) =>
+    and(scopedById, versioned ? versionIn(items.version, sql.placeholder('versions')) : undefined, activeViewer);
+  const updateStatement = preparedPerShape((fields: string, versioned: boolean) =>
+    db
+      .update(items)
+      .set({
+        ...placeholdersFor(fields.split(',') as (keyof Changes)[]),
+        version: sql`${items.version} + 1`,
+        updatedAt: nextUpdatedAt(items.updatedAt),
+      })
+      .where(writable(versioned))
+      .returning(PRESENTED)
+      .prepare(`items_update_${fields.replaceAll(',', '_')}_${versioned}`),
+  );
+  const removeStatement = preparedPerShape((versioned: boolean) =>
+    db.delete(items).where(writable(versioned)).returning({ id: items.id }).prepare(`items_delete_${versioned}`),
+  );
+  const writeParams = (scope: WriteScope, id: number, versions: number[] | undefined) => ({
+    ...scope,
+    id,
+    versions,
+  });
 
   async function update(
     scope: WriteScope,
     id: number,
-    changes: { name?: string; nameFolded?: string; done?: boolean },
+    changes: Changes,
     versions: number[] | undefined,
   ): Promise<WriteResult<ItemRow>> {
-    const [row] = await db
-      .update(items)
-      .set({ ...changes, version: sql`${items.version} + 1`, updatedAt: nextUpdatedAt(items.updatedAt) })
-      .where(writable(scope, id, versions))
-      .returning(PRESENTED);
+    const statement = updateStatement(Object.keys(changes).join(','), versions !== undefined);
+    const [row] = await statement.execute({ ...writeParams(scope, id, versions), ...changes });
     if (row) return { status: 'ok', row };
     return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
   }
@@ -184,14 +202,7 @@ export function createItemRepository(db: Database) {
 
     async list(scope: ItemScope, options: ItemListOptions) {
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
-      const searching = Boolean(options.q);
-      const filteringDone = options.done !== undefined;
-      const key = `${options.sort}|${searching}|${filteringDone}`;
-      let statement = listStatements.get(key);
-      if (!statement) {
-        statement = prepareList(options.sort, searching, filteringDone);
-        listStatements.set(key, statement);
-      }
+      const statement = listStatement(options.sort, Boolean(options.q), options.done !== undefined);
       const offset = (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
       const rows = await statement.execute({
@@ -228,10 +239,7 @@ export function createItemRepository(db: Database) {
     },
 
     async remove(scope: WriteScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
-      const [row] = await db
-        .delete(items)
-        .where(writable(scope, id, versions))
-        .returning({ id: items.id });
+      const [row] = await removeStatement(versions !== undefined).execute(writeParams(scope, id, versions));
       if (row) return { status: 'ok', row };
       return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
     },

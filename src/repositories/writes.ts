@@ -1,15 +1,44 @@
 /**
  * What the owner-scoped writes share: the outcome of a conditional write, the version
- * predicate an If-Match turns into, and the list plumbing (sort, page, total).
+ * predicate an If-Match turns into, statements prepared per shape, and the list plumbing (sort,
+ * page, total).
  */
-import { type AnyColumn, asc, desc, inArray, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, asc, desc, type Placeholder, type SQL, sql } from 'drizzle-orm';
 
 /** The outcome of an update or delete scoped to an owner and, optionally, to versions. */
 export type WriteResult<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
 
-/** `version IN (…)` when the client named versions (If-Match), nothing when any will do. */
-export const versionIn = (column: AnyColumn, versions: number[] | undefined): SQL | undefined =>
-  versions === undefined ? undefined : inArray(column, versions);
+/**
+ * `version = any(…)` when the client named versions (If-Match), nothing when any will do. The
+ * versions are one array parameter, so that one prepared statement serves any number of tags
+ * (none at all matches no row: the write is then stale or not found).
+ */
+export const versionIn = (column: AnyColumn, versions: number[] | Placeholder | undefined): SQL | undefined =>
+  versions === undefined ? undefined : sql`${column} = any(${versions})`;
+
+/**
+ * A statement per shape of a query (which sort, which filters, which fields a write sets),
+ * prepared on first use and reused after: PostgreSQL then parses and plans each shape once, and
+ * Drizzle builds its SQL once. The shapes are few and fixed by the code, never by input values.
+ */
+export function preparedPerShape<Shape extends (string | boolean)[], Statement>(
+  prepare: (...shape: Shape) => Statement,
+): (...shape: Shape) => Statement {
+  const statements = new Map<string, Statement>();
+  return (...shape) => {
+    const key = shape.join('|');
+    let statement = statements.get(key);
+    if (!statement) {
+      statement = prepare(...shape);
+      statements.set(key, statement);
+    }
+    return statement;
+  };
+}
+
+/** A placeholder for each field a write sets, named after the field, to prepare the write once per set of fields. */
+export const placeholdersFor = <Field extends string>(fields: readonly Field[]) =>
+  Object.fromEntries(fields.map((field) => [field, sql`${sql.placeholder(field)}`])) as Record<Field, SQL>;
 
 /**
  * Why a scoped write touched no row: with no version condition the row is not there (or not

@@ -228,6 +228,13 @@ for (const resource of ['bucketlist', 'item'] as const) {
     const { etag } = await read(url, setup.user.headers);
     const listed = await send('PATCH', url, withTag(setup.user.headers, 'if-match', `"old", ${etag}`), change);
     t.equal(listed.statusCode, 200);
+    // Two tags of this very resource: an older version of it, and the current one.
+    const current = String(listed.headers.etag);
+    const older = current.replace(/-\d+"$/, '-1"');
+    const both = await send('PATCH', url, withTag(setup.user.headers, 'if-match', `${older}, ${current}`), change);
+    t.equal(both.statusCode, 200, 'one of several tags of the resource is current');
+    const stale = await send('PATCH', url, withTag(setup.user.headers, 'if-match', `${older}, ${current}`), change);
+    assertPreconditionFailed(t, stale);
     const any = await send('PATCH', url, withTag(setup.user.headers, 'if-match', '*'), change);
     t.equal(any.statusCode, 200);
   });
