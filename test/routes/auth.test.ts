@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
 import { createDecoder, createSigner } from 'fast-jwt';
 import type { LightMyRequestResponse } from 'fastify';
@@ -17,6 +18,7 @@ import {
   TEST_SECRET,
   testConfig,
 } from '../helper.js';
+import { checkPassword, hashPassword, passwordHashing } from '../../src/routes/v1/auth/credentials.js';
 import { openTestDatabase } from '../setup/databases.js';
 
 /** Asserts a 401 unauthorized problem with the Bearer challenge (RFC 6750 §3). */
@@ -58,6 +60,31 @@ async function signedUpClaims() {
   const { payload } = decodeToken(user.tokens.access_token);
   return { user, claims: { sub: payload.sub, sid: payload.sid } };
 }
+
+t.test(
+  'password hashing runs at most one argon2 computation per core at a time, and every one completes',
+  async (t) => {
+    t.equal(passwordHashing.concurrency, availableParallelism());
+    let busiest = 0;
+    let queued = 0;
+    const watch = setInterval(() => {
+      busiest = Math.max(busiest, passwordHashing.activeCount);
+      queued = Math.max(queued, passwordHashing.pendingCount);
+    }, 1);
+    const passwords = Array.from({ length: availableParallelism() + 3 }, (_, index) => `password number ${index}`);
+    const hashes = await Promise.all(passwords.map((password) => hashPassword(password)));
+    const checks = await Promise.all(passwords.map((password, index) => checkPassword(password, hashes[index])));
+    clearInterval(watch);
+    t.ok(busiest <= availableParallelism(), `at most ${availableParallelism()} at once (saw ${busiest})`);
+    t.ok(queued > 0, 'the others waited their turn');
+    t.strictSame(
+      checks,
+      passwords.map(() => true),
+      'each password verifies against its own hash',
+    );
+    t.equal(await checkPassword('password number 0', hashes[1]), false, 'and not against another');
+  },
+);
 
 t.test('register answers 201 with exactly the User fields', async (t) => {
   const user = newUser();

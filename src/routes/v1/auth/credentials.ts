@@ -1,18 +1,28 @@
 /** Password hashing and refresh-token minting for the auth routes. */
 import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import pLimit from 'p-limit';
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const hashPassword = (password: string) => hash(password, ARGON2_OPTIONS);
+/**
+ * At most one argon2 computation per core at a time. More would not finish sooner (each takes a
+ * core for its whole run), but each holds its 19 MiB while it waits for one, and they would fill
+ * libuv's thread pool (4 threads), which the log writes and file system need too.
+ */
+export const passwordHashing = pLimit(availableParallelism());
+
+export const hashPassword = (password: string) => passwordHashing(() => hash(password, ARGON2_OPTIONS));
 
 // Verified against when the email is unknown, so that login costs the same either way.
 const decoyHash = hashPassword('decoy password that never matches anything');
 
 /** True when the password matches; spends one argon2 verification even without a stored hash. */
 export async function checkPassword(password: string, storedHash: string | undefined): Promise<boolean> {
-  const matches = await verify(storedHash ?? (await decoyHash), password);
+  const against = storedHash ?? (await decoyHash);
+  const matches = await passwordHashing(() => verify(against, password));
   return storedHash !== undefined && matches;
 }
 
