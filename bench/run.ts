@@ -55,7 +55,7 @@ import {
   type Target,
   withRatios,
 } from './lib/report.js';
-import { type BaselineName, LABELS, type ScenarioName, scenarioRequests } from './lib/scenarios.js';
+import { BENCH_ITEM_NAME, type BaselineName, LABELS, type ScenarioName, scenarioRequests } from './lib/scenarios.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(REPO, 'bench', 'results');
@@ -289,6 +289,23 @@ async function readFixture(rows: Rows): Promise<Fixture> {
   }
 }
 
+/**
+ * Before every PostgreSQL round: remove the items that earlier rounds' POSTs added, so that each
+ * round reads the same data, then VACUUM ANALYZE, as autovacuum does on a database in service
+ * (this machine's server runs with autovacuum off). Without it, the writes of earlier rounds leave
+ * dead rows behind, and statements planned while the sessions table was nearly empty keep
+ * scanning it whole as every login adds to it; the rounds then drift apart.
+ */
+async function settleDatabase(url: string) {
+  const rows = openPostgresRows(url);
+  try {
+    await rows.query(`delete from items where name = '${BENCH_ITEM_NAME}'`);
+    await rows.query('vacuum analyze');
+  } finally {
+    await rows.close();
+  }
+}
+
 const coldStarts: ColdStartSummary[] = [];
 async function measureColdStarts(target: 'postgres' | 'embedded', database: DatabaseTarget) {
   const roundsMs: number[] = [];
@@ -353,6 +370,7 @@ async function benchPostgres() {
   // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
   for (let round = 1; round <= options.rounds; round++) {
     log(`PostgreSQL round ${round}/${options.rounds}`);
+    await settleDatabase(url);
     const tokens = await logIn(app.baseUrl, fixture, SEED_PASSWORD);
     for (const scenario of options.scenarios) {
       record('postgres', scenario, await scenarioRun(app, scenario, fixture, tokens, SEED_PASSWORD));
@@ -512,6 +530,7 @@ async function main() {
   notes.push(
     'AUTH_RATE_LIMIT_MAX=1000000000 for the bench: login is otherwise limited to 10 per minute per client address, and the bench is one address.',
     'ACCESS_TOKEN_TTL=3600; the bench logs its users in again before every round.',
+    'Before every PostgreSQL round the items added by earlier POSTs are deleted and the database gets VACUUM ANALYZE, as autovacuum would do (the embedded rounds share one server process and get neither).',
     'Baselines run as `node --import tsx bench/baselines/<name>.ts` (transpiled once at load).',
     `Requests are spread over the first ${options.benchUsers} seeded users: each one's bucketlists (GET, POST item, filtered items), list pages 1–5, and the first item of each bucketlist (PATCH).`,
     'PATCH sends If-Match with the ETag read just before the run; the wrk script then takes each response’s ETag for that item’s next PATCH.',

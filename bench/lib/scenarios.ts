@@ -93,7 +93,9 @@ function tokenOf(tokens: Map<number, string>, userId: number): string {
   return token;
 }
 
-export const ITEM_BODY = JSON.stringify({ name: 'Added by the bench', done: false });
+/** The name of every item the POST scenarios add, so that the bench can remove them between rounds. */
+export const BENCH_ITEM_NAME = 'Added by the bench';
+export const ITEM_BODY = JSON.stringify({ name: BENCH_ITEM_NAME, done: false });
 export const PATCH_BODY = JSON.stringify({ done: true });
 
 /** The requests of one scenario. */
