@@ -90,8 +90,8 @@ export default fp<{ auth: Config['auth'] }>(
       request.user = user;
     });
 
-    // A plain callback hook, not an async one: on the routes that check the session in their own
-    // statement there is nothing to wait for, and a promise per request would only cost.
+    // A callback hook, not an async one: on the routes that check the session in their own
+    // statement there is nothing to wait for, so no promise is made for it.
     app.decorate('authenticate', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       app.verifyAccessToken(request);
       if (request.routeOptions.config.sessionCheckedInQuery) return done();
