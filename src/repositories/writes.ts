@@ -9,12 +9,11 @@ import { type AnyColumn, asc, desc, type Placeholder, type SQL, sql } from 'driz
 export type WriteResult<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
 
 /**
- * `version = any(…)` when the client named versions (If-Match), nothing when any will do. The
- * versions are one array parameter, so that one prepared statement serves any number of tags
- * (none at all matches no row: the write is then stale or not found).
+ * `version = any(…)`, for a write whose If-Match names versions. They are one array parameter, so
+ * that one prepared statement serves any number of tags (none at all matches no row: the write is
+ * then stale or not found).
  */
-export const versionIn = (column: AnyColumn, versions: number[] | Placeholder | undefined): SQL | undefined =>
-  versions === undefined ? undefined : sql`${column} = any(${versions})`;
+export const versionIn = (column: AnyColumn, versions: Placeholder): SQL => sql`${column} = any(${versions})`;
 
 /**
  * A statement per shape of a query (which sort, which filters, which fields a write sets),
