@@ -56,6 +56,7 @@ import {
   withRatios,
 } from './lib/report.js';
 import { BENCH_ITEM_NAME, type BaselineName, LABELS, type ScenarioName, scenarioRequests } from './lib/scenarios.js';
+import { productionNodeFlags } from './lib/start-command.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(REPO, 'bench', 'results');
@@ -137,11 +138,15 @@ function appEnv(database: DatabaseTarget, port: number, extra: NodeJS.ProcessEnv
 
 const handwrittenArgs = () => ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'handwritten.ts')];
 
+/** The production flags (those of `npm start`), then `nodeFlags`, then the entry point. */
+const PRODUCTION_NODE_FLAGS = productionNodeFlags(REPO);
+
 /** `node [flags] dist/<entry>.js`, or src/<entry>.ts through tsx with --runtime tsx. */
 function appArgs(entry: 'server' | 'cluster', nodeFlags: string[] = []): string[] {
+  const flags = [...PRODUCTION_NODE_FLAGS, ...nodeFlags];
   return options.runtime === 'dist'
-    ? [...nodeFlags, join(REPO, 'dist', `${entry}.js`)]
-    : [...nodeFlags, '--import', TSX_LOADER, join(REPO, 'src', `${entry}.ts`)];
+    ? [...flags, join(REPO, 'dist', `${entry}.js`)]
+    : [...flags, '--import', TSX_LOADER, join(REPO, 'src', `${entry}.ts`)];
 }
 
 interface Server {
@@ -520,7 +525,7 @@ async function main() {
     'load generator': `${generator.kind} ${generator.version}, ${generator.kind === 'wrk' ? '1 thread, ' : ''}${options.connections} connections, pinned with taskset -c ${LOAD_CPUS}`,
     servers: `API and baselines pinned with taskset -c ${SERVER_CPUS}; cluster mode taskset -c ${CLUSTER_CPUS} (sharing core ${LOAD_CPUS} with the load generator)`,
     runs: `${options.rounds} rounds × (${options.warmupSeconds} s warm-up + ${options.durationSeconds} s measured) per scenario, rounds outermost`,
-    'API process': `${options.runtime === 'dist' ? 'node dist/server.js (npm run build)' : 'node --import tsx src/server.ts'}, NODE_ENV=production, LOG_LEVEL=${options.logLevel} (to a file), default DATABASE_POOL_SIZE (10)`,
+    'API process': `node ${PRODUCTION_NODE_FLAGS.join(' ')} ${options.runtime === 'dist' ? 'dist/server.js (npm start, after npm run build)' : '--import tsx src/server.ts'}, NODE_ENV=production, LOG_LEVEL=${options.logLevel} (to a file), default DATABASE_POOL_SIZE (10)`,
   });
   if (Object.keys(options.appEnv).length > 0) {
     setup['extra API environment'] = Object.entries(options.appEnv)

@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import t from 'tap';
+import { startFlags } from '../../bench/lib/start-command.js';
 import { exitOf, repoRoot, serverDatabase, startServer } from './server-process.js';
 
 // Longer than tap's default per file: compiling the whole project, on a busy machine.
@@ -51,7 +52,7 @@ function importedPackages(source: string): string[] {
     );
 }
 
-t.test('the Dockerfile builds with npm run build and runs node dist/server.js as a non-root user', async (t) => {
+t.test("the Dockerfile builds with npm run build and runs npm start's command as a non-root user", async (t) => {
   t.match(dockerfile, /^FROM node:20-slim AS build$/m);
   t.match(dockerfile, /^RUN npm ci\b/m);
   t.match(dockerfile, /^RUN npm run build$/m);
@@ -61,12 +62,19 @@ t.test('the Dockerfile builds with npm run build and runs node dist/server.js as
   t.match(dockerfile, /^USER node$/m);
   t.match(dockerfile, /HOST=0\.0\.0\.0/);
   t.match(dockerfile, /^EXPOSE 3000$/m);
-  t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m);
+  const flags = startFlags(packageJson.scripts.start ?? '');
+  const command = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+  t.same(JSON.parse(command ?? 'null'), ['node', ...flags, 'dist/server.js'], "CMD runs npm start's command");
   for (const path of BUILD_CONTEXT) {
     const copied = new RegExp(`^COPY (?!--from)(?:\\S+ )*${path.replace('.', '\\.')}(?: \\S+)* \\S+$`, 'm');
     t.match(dockerfile, copied, `the image gets ${path}`);
   }
-  t.equal(packageJson.scripts.start, 'node dist/server.js', 'npm start runs the same');
+  t.ok(flags.includes('--max-old-space-size=512'), 'with the heap limit the README documents');
+  t.equal(
+    packageJson.scripts['start:cluster'],
+    `node ${flags.join(' ')} dist/cluster.js`,
+    'start:cluster: the same flags',
+  );
 });
 
 t.test('npm run build, then node dist/server.js from a copy of the image files', async (t) => {
@@ -108,7 +116,7 @@ t.test('npm run build, then node dist/server.js from a copy of the image files',
 
   t.test('it starts in production mode, migrates, answers the probes and stops on SIGTERM', async (t) => {
     const server = await startServer(t, {
-      args: [join(app, 'dist/server.js')],
+      args: [...startFlags(packageJson.scripts.start ?? ''), join(app, 'dist/server.js')],
       env: await serverDatabase(t),
     });
     const health = await fetch(`${server.url}/healthz`);
