@@ -5,7 +5,7 @@
  * active, so that a request needs no separate session query (see src/repositories/sessions.ts).
  */
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
-import { and, count, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
+import { and, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
@@ -18,9 +18,9 @@ import {
   hasSqlState,
   orderBy,
   pageOf,
+  pageTotal,
   placeholdersFor,
   preparedPerShape,
-  totalCount,
   versionIn,
   type WriteResult,
 } from './writes.js';
@@ -92,21 +92,17 @@ export function createBucketlistRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('bucketlists_insert');
 
-  const listStatement = preparedPerShape((sort: string, searching: boolean) =>
-    db
-      .select({ row: PRESENTED, total: totalCount() })
+  const listStatement = preparedPerShape((sort: string, searching: boolean) => {
+    const matching = ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined);
+    return db
+      .select({ row: PRESENTED, total: pageTotal(db, bucketlists, matching) })
       .from(bucketlists)
-      .where(
-        and(
-          ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined),
-          activeViewer,
-        ),
-      )
+      .where(and(matching, activeViewer))
       .orderBy(...orderBy(sort, SORT_COLUMNS, bucketlists.id))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
-      .prepare(`bucketlists_list_${sort}_${searching}`),
-  );
+      .prepare(`bucketlists_list_${sort}_${searching}`);
+  });
 
   const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
 
@@ -183,18 +179,14 @@ export function createBucketlistRepository(db: Database) {
       const statement = listStatement(options.sort, Boolean(options.q));
       const offset = (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
-      const rows = await statement.execute({
+      const results = await statement.execute({
         ownerId,
         sessionId: viewer.sessionId,
         pattern,
         limit: options.pageSize,
         offset,
       });
-      const page = await pageOf(rows, offset, async () => {
-        const [result] = await db.select({ total: count() }).from(bucketlists).where(ownedMatching(ownerId, pattern));
-        return result?.total ?? 0;
-      });
-      return { rows: page.rows.map((entry) => entry.row), total: page.total };
+      return pageOf(results, offset, () => db.$count(bucketlists, ownedMatching(ownerId, pattern)));
     },
 
     replace(viewer: Viewer, id: number, values: { name: string; description: string | null }, versions?: number[]) {

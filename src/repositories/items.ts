@@ -5,7 +5,7 @@
  * require the caller's session to be active (see src/repositories/sessions.ts).
  */
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
-import { and, count, eq, like, type Placeholder, sql } from 'drizzle-orm';
+import { and, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
@@ -18,9 +18,9 @@ import {
   hasSqlState,
   orderBy,
   pageOf,
+  pageTotal,
   placeholdersFor,
   preparedPerShape,
-  totalCount,
   versionIn,
   type WriteResult,
 } from './writes.js';
@@ -115,16 +115,15 @@ export function createItemRepository(db: Database) {
 
   const listStatement = preparedPerShape((sort: string, searching: boolean, filteringDone: boolean) => {
     const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
+    const matching = scopedMatching(
+      scope,
+      searching ? sql.placeholder('pattern') : undefined,
+      filteringDone ? sql.placeholder('done') : undefined,
+    );
     return db
-      .select({ row: PRESENTED, total: totalCount() })
+      .select({ row: PRESENTED, total: pageTotal(db, items, matching) })
       .from(items)
-      .where(
-        scopedMatching(
-          scope,
-          searching ? sql.placeholder('pattern') : undefined,
-          filteringDone ? sql.placeholder('done') : undefined,
-        ),
-      )
+      .where(matching)
       .orderBy(...orderBy(sort, SORT_COLUMNS, items.id))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
@@ -205,21 +204,14 @@ export function createItemRepository(db: Database) {
       const statement = listStatement(options.sort, Boolean(options.q), options.done !== undefined);
       const offset = (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
-      const rows = await statement.execute({
+      const results = await statement.execute({
         ...scope,
         pattern,
         done: options.done,
         limit: options.pageSize,
         offset,
       });
-      const page = await pageOf(rows, offset, async () => {
-        const [result] = await db
-          .select({ total: count() })
-          .from(items)
-          .where(scopedMatching(scope, pattern, options.done));
-        return result?.total ?? 0;
-      });
-      return { rows: page.rows.map((entry) => entry.row), total: page.total };
+      return pageOf(results, offset, () => db.$count(items, scopedMatching(scope, pattern, options.done)));
     },
 
     replace(scope: WriteScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {

@@ -4,6 +4,8 @@
  * page, total).
  */
 import { type AnyColumn, asc, desc, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Database } from '../db/client.js';
 
 /** The outcome of an update or delete scoped to an owner and, optionally, to versions. */
 export type WriteResult<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
@@ -63,8 +65,14 @@ export function orderBy(sort: string, columns: Record<string, AnyColumn | SQL>, 
 /** Names sort case-insensitively and byte-wise, identically on both databases. */
 export const collateC = (column: AnyColumn) => sql`${column} collate "C"`;
 
-/** The window count that gives a page its total in the same statement. */
-export const totalCount = () => sql<number>`count(*) over()`.mapWith(Number);
+/**
+ * A page's total, in the page's own statement: `(select count(*) … where <the page's filter>)`.
+ * PostgreSQL runs the uncorrelated subquery once per statement, from an index alone where it can.
+ * The window count it replaces (`count(*) over()`) read every matching row with all its columns:
+ * 107 buffers instead of 12, 0.23 ms instead of 0.09 ms, for a page of 20 of 100 bucketlists
+ * (EXPLAIN ANALYZE on the bench's seeded data).
+ */
+export const pageTotal = (db: Database, table: PgTable, where: SQL | undefined) => db.$count(table, where);
 
 /** True when the error (or the error Drizzle wraps) is the given SQLSTATE. */
 export function hasSqlState(error: unknown, state: string): boolean {
@@ -75,13 +83,13 @@ export function hasSqlState(error: unknown, state: string): boolean {
   return false;
 }
 
-/** A page's rows and the total of all pages, from rows that each carry `total`. */
-export async function pageOf<T extends { total: number }>(
-  rows: T[],
+/** A page's rows and the total of all pages, from a list statement's `{ row, total }` results. */
+export async function pageOf<Row>(
+  results: { row: Row; total: number }[],
   offset: number,
   countAll: () => Promise<number>,
-): Promise<{ rows: Omit<T, 'total'>[]; total: number }> {
-  // Past the last page the window count has no row to ride on: count separately.
-  const total = rows[0]?.total ?? (offset > 0 ? await countAll() : 0);
-  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+): Promise<{ rows: Row[]; total: number }> {
+  // Past the last page the statement's count has no row to ride on: count separately.
+  const total = results[0]?.total ?? (offset > 0 ? await countAll() : 0);
+  return { rows: results.map((result) => result.row), total };
 }
