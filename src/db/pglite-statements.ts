@@ -18,6 +18,7 @@ interface Prepared {
 const { serialize } = protocol;
 // The caller's query() syncs the file system once it has the result, as PGlite's own does.
 const NO_SYNC = { syncToFs: false };
+const ARRAY_ROWS: QueryOptions = { rowMode: 'array' };
 
 /**
  * The client as Drizzle should see it: PGlite itself, except for a query() that runs statements
@@ -26,6 +27,17 @@ const NO_SYNC = { syncToFs: false };
  */
 export function withPreparedStatements(client: PGlite, limit = MAX_PREPARED_STATEMENTS): PGlite {
   const statements = new Map<string, Prepared>();
+  // PGlite's parseResults copies the client's parsers (one per type, arrays included) under the
+  // query's own on every call. Drizzle passes the same options object for every run of a
+  // statement, so the merged parsers are made once per options object instead. (PGlite fills its
+  // parsers at start; only refreshArrayTypes(), which this app never calls, changes them later.)
+  const parsersFor = new WeakMap<QueryOptions, PGlite['parsers']>();
+  const mergedParsers = (options: QueryOptions | undefined): PGlite['parsers'] => {
+    if (!options?.parsers) return client.parsers;
+    let parsers = parsersFor.get(options);
+    if (!parsers) parsersFor.set(options, (parsers = { ...client.parsers, ...options.parsers }));
+    return parsers;
+  };
 
   async function prepare(text: string): Promise<Prepared> {
     const name = `bucketlist_${statements.size + 1}`;
@@ -54,7 +66,8 @@ export function withPreparedStatements(client: PGlite, limit = MAX_PREPARED_STAT
       ]),
       NO_SYNC,
     );
-    return parse.parseResults(messages, client.parsers, options)[0] as Results<T>;
+    const rowMode = options?.rowMode === 'array' ? ARRAY_ROWS : undefined;
+    return parse.parseResults(messages, mergedParsers(options), rowMode)[0] as Results<T>;
   }
 
   async function query<T>(text: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {

@@ -25,7 +25,9 @@ t.test('rows, fields and parsers are what PGlite itself returns', async (t) => {
   const client = await openClient(t);
   const prepared = withPreparedStatements(client);
   const keepTimestamps = { parsers: { [types.TIMESTAMPTZ]: (value: string) => value } };
-  for (const options of [undefined, { rowMode: 'array' as const }, keepTimestamps]) {
+  // Drizzle's options for a statement whose fields it maps: arrays, and its own timestamp parser.
+  const drizzleLike = { rowMode: 'array' as const, parsers: { [types.TIMESTAMPTZ]: (value: string) => value } };
+  for (const options of [undefined, { rowMode: 'array' as const }, keepTimestamps, drizzleLike]) {
     for (const id of [1, 2, 3]) {
       const ours = await prepared.query(SELECT_BY_ID, [id], options);
       const theirs = await client.query(SELECT_BY_ID, [id], options);
@@ -36,6 +38,17 @@ t.test('rows, fields and parsers are what PGlite itself returns', async (t) => {
   t.same((await prepared.query(SELECT_BY_ID, [1], keepTimestamps)).rows, [
     { id: 1, name: 'one', seen_at: '2026-11-21 10:00:00+00' },
   ]);
+  const yearOnly = { parsers: { [types.TIMESTAMPTZ]: (value: string) => value.slice(0, 4) } };
+  t.same(
+    (await prepared.query(SELECT_BY_ID, [1], yearOnly)).rows,
+    [{ id: 1, name: 'one', seen_at: '2026' }],
+    'other parsers for the same statement apply, not the ones merged for an earlier call',
+  );
+  t.same(
+    (await prepared.query(SELECT_BY_ID, [1])).rows[0]?.seen_at,
+    new Date('2026-11-21T10:00:00Z'),
+    "without parsers of its own a query gets PGlite's",
+  );
   t.same((await prepared.query('select $1::text is null as missing', [null])).rows, [{ missing: true }]);
   const shouting = { serializers: { [types.TEXT]: (value: unknown) => String(value).toUpperCase() } };
   const echo = 'select $1::text as said';
