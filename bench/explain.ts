@@ -56,7 +56,7 @@ export async function explainListQueries(url: string, fixture: Fixture, outDir =
     const bucketlistId = fixture.bucketlists.find((row) => row.ownerId === owner)?.id as number;
     const names = await client<{ name: string }[]>`select name from bucketlists where owner_id = ${owner} limit 500`;
     const bucketlistWord = commonWord(names.map((row) => row.name));
-    const scope = { ownerId: owner, bucketlistId };
+    const scope = { ownerId: owner, bucketlistId, sessionId: viewer.sessionId };
     const page = { page: 1, pageSize: 20 };
 
     const cases: [string, () => Promise<unknown>][] = [

@@ -43,8 +43,8 @@ export interface ItemScope {
   bucketlistId: number;
 }
 
-/** The scope of a write: the caller's bucketlist, and the caller's session, which must be active. */
-export interface WriteScope extends ItemScope {
+/** The scope of a write or a list: the caller's bucketlist, and the caller's session, which must be active. */
+export interface SessionScope extends ItemScope {
   sessionId: string;
 }
 
@@ -123,7 +123,7 @@ export function createItemRepository(db: Database) {
     return db
       .select({ row: PRESENTED, total: pageTotal(db, items, matching) })
       .from(items)
-      .where(matching)
+      .where(and(matching, activeViewer))
       .orderBy(...orderBy(sort, SORT_COLUMNS, items.id))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
@@ -151,14 +151,14 @@ export function createItemRepository(db: Database) {
   const removeStatement = preparedPerShape((versioned: boolean) =>
     db.delete(items).where(writable(versioned)).returning({ id: items.id }).prepare(`items_delete_${versioned}`),
   );
-  const writeParams = (scope: WriteScope, id: number, versions: number[] | undefined) => ({
+  const writeParams = (scope: SessionScope, id: number, versions: number[] | undefined) => ({
     ...scope,
     id,
     versions,
   });
 
   async function update(
-    scope: WriteScope,
+    scope: SessionScope,
     id: number,
     changes: Changes,
     versions: number[] | undefined,
@@ -189,7 +189,7 @@ export function createItemRepository(db: Database) {
      * The new item, or undefined when nothing was written: the bucketlist is not the caller's (the
      * foreign key says so), or the caller's session is not active.
      */
-    async create(scope: WriteScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
+    async create(scope: SessionScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
       try {
         const [row] = await insert.execute({ ...scope, ...named(values.name), done: values.done });
         return row;
@@ -199,7 +199,13 @@ export function createItemRepository(db: Database) {
       }
     },
 
-    async list(scope: ItemScope, options: ItemListOptions) {
+    /**
+     * A page of the bucketlist's items, in one statement that also requires the viewer's session
+     * to be active. An item carries its bucketlist's owner (a foreign key to the bucketlist's id
+     * and owner), so any row found shows that the bucketlist is the viewer's. An empty page shows
+     * nothing of the kind: the caller checks the bucketlist then.
+     */
+    async list(scope: SessionScope, options: ItemListOptions) {
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
       const statement = listStatement(options.sort, Boolean(options.q), options.done !== undefined);
       const offset = (options.page - 1) * options.pageSize;
@@ -214,11 +220,11 @@ export function createItemRepository(db: Database) {
       return pageOf(results, offset, () => db.$count(items, scopedMatching(scope, pattern, options.done)));
     },
 
-    replace(scope: WriteScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {
+    replace(scope: SessionScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {
       return update(scope, id, { ...named(values.name), done: values.done }, versions);
     },
 
-    patch(scope: WriteScope, id: number, values: { name?: string; done?: boolean }, versions?: number[]) {
+    patch(scope: SessionScope, id: number, values: { name?: string; done?: boolean }, versions?: number[]) {
       return update(
         scope,
         id,
@@ -230,7 +236,7 @@ export function createItemRepository(db: Database) {
       );
     },
 
-    async remove(scope: WriteScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
+    async remove(scope: SessionScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
       const [row] = await removeStatement(versions !== undefined).execute(writeParams(scope, id, versions));
       if (row) return { status: 'ok', row };
       return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);

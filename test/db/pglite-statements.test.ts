@@ -45,7 +45,7 @@ t.test('rows, fields and parsers are what PGlite itself returns', async (t) => {
     'other parsers for the same statement apply, not the ones merged for an earlier call',
   );
   t.same(
-    (await prepared.query(SELECT_BY_ID, [1])).rows[0]?.seen_at,
+    (await prepared.query<{ seen_at: Date }>(SELECT_BY_ID, [1])).rows[0]?.seen_at,
     new Date('2026-11-21T10:00:00Z'),
     "without parsers of its own a query gets PGlite's",
   );

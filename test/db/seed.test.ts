@@ -2,6 +2,7 @@
  * The seed (src/db/seed.ts): what it writes, read back through the repositories and the API
  * on a test database of its own.
  */
+import { randomUUID } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
@@ -25,6 +26,18 @@ const passwordHash = await hashPassword(PASSWORD);
 const progress: SeedProgress[] = [];
 const summary = await seedDatabase(db, SIZES, { passwordHash, randomSeed: 42 }, (step) => progress.push(step));
 
+/** The item scope of a bucketlist, with an active session of its owner (lists require one). */
+async function listScope(ownerId: number, bucketlistId: number) {
+  const sessionId = randomUUID();
+  await repositories.sessions.create({
+    id: sessionId,
+    userId: ownerId,
+    expiresAt: new Date(Date.now() + 3_600_000),
+    refreshTokenHash: `seed-test-${sessionId}`,
+  });
+  return { ownerId, bucketlistId, sessionId };
+}
+
 const countOf = async (table: typeof users | typeof bucketlists | typeof items) =>
   (await db.select({ total: count() }).from(table))[0]?.total;
 
@@ -42,7 +55,7 @@ t.test('every seeded user has the planned bucketlists, each with item_count equa
     const owned = await db.select().from(bucketlists).where(eq(bucketlists.ownerId, user.id)).orderBy(bucketlists.id);
     t.equal(owned.length, SIZES.bucketlists, `user ${user.id} has ${SIZES.bucketlists} bucketlists`);
     for (const bucketlist of owned) {
-      const scope = { ownerId: user.id, bucketlistId: bucketlist.id };
+      const scope = await listScope(user.id, bucketlist.id);
       const listed = await repositories.items.list(scope, { page: 1, pageSize: 100, sort: 'id' });
       t.equal(listed.total, SIZES.items);
       t.equal(bucketlist.itemCount, listed.total, `bucketlist ${bucketlist.id} counts its items`);
@@ -92,7 +105,7 @@ t.test('seeded rows are searchable case-insensitively', async (t) => {
   const [item] = await db.select().from(items).limit(1);
   if (!item) throw new Error('no seeded item');
   const word = item.name.split(' ')[0] ?? item.name;
-  const scope = { ownerId: item.ownerId, bucketlistId: item.bucketlistId };
+  const scope = await listScope(item.ownerId, item.bucketlistId);
   const found = await repositories.items.list(scope, { page: 1, pageSize: 100, sort: 'id', q: word.toUpperCase() });
   t.ok(
     found.rows.some((row) => row.id === item.id),

@@ -415,6 +415,7 @@ t.test('after logout, every read and write of the revoked session gets 401, whet
   const user = await signUp(app);
   const list = await createBucketlist(app, user.headers);
   const item = await createItem(app, user.headers, list.id);
+  const emptyList = await createBucketlist(app, user.headers);
   const empty = await signUp(app);
   t.equal((await logout(app, user.tokens.access_token)).statusCode, 204);
   t.equal((await logout(app, empty.tokens.access_token)).statusCode, 204);
@@ -423,6 +424,10 @@ t.test('after logout, every read and write of the revoked session gets 401, whet
     '/v1/bucketlists',
     `/v1/bucketlists/${list.id}`,
     `/v1/bucketlists/${list.id}/items`,
+    // An item list's statement finds no row for a revoked session; nor for these, with any session.
+    `/v1/bucketlists/${list.id}/items?q=nothing-matches-this`,
+    `/v1/bucketlists/${list.id}/items?page=5`,
+    `/v1/bucketlists/${emptyList.id}/items`,
     `/v1/bucketlists/${list.id}/items/${item.id}`,
     '/v1/bucketlists/999999',
   ];

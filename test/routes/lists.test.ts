@@ -117,6 +117,28 @@ t.test('a page past the end answers 200 with no items and the right total', asyn
   t.strictSame(far.page, { items: [], page: 2147483647, page_size: 100, total: 3 });
 });
 
+t.test("an empty page of one's own items answers 200 with the right total, not 404", async (t) => {
+  // The item list's statement returns no row for these: the bucketlist is then checked apart.
+  const { user, bucketlistId } = await userWithItems([{ name: 'one' }, { name: 'two', done: true }]);
+  const pastTheEnd = await itemPage(t, bucketlistId, '?page=3&page_size=1', user.headers);
+  t.strictSame(pastTheEnd.page, { items: [], page: 3, page_size: 1, total: 2 });
+  const noMatch = await itemPage(t, bucketlistId, '?q=three', user.headers);
+  t.strictSame(noMatch.page, { items: [], page: 1, page_size: 20, total: 0 });
+  const noneDone = await itemPage(t, bucketlistId, '?done=true&q=one', user.headers);
+  t.strictSame(noneDone.page, { items: [], page: 1, page_size: 20, total: 0 });
+  const { bucketlistId: emptyId } = await userWithItems([]);
+  const owner = await signUp(app);
+  const ownEmpty = await createBucketlist(app, owner.headers);
+  t.strictSame((await itemPage(t, ownEmpty.id, '', owner.headers)).page, {
+    items: [],
+    page: 1,
+    page_size: 20,
+    total: 0,
+  });
+  const response = await app.inject({ method: 'GET', url: `/v1/bucketlists/${emptyId}/items`, headers: owner.headers });
+  t.equal(response.statusCode, 404, "another user's empty bucketlist is still not found");
+});
+
 t.test('an empty list answers 200 with no items, a total of 0 and no Link', async (t) => {
   const user = await signUp(app);
   const { page, response } = await bucketlistPage(t, '', user.headers);

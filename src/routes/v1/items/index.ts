@@ -82,14 +82,14 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const scope = scopeOf(request);
-      if (!(await bucketlists.findVisible(request.user, scope.bucketlistId))) {
+      const query = withDefaults(request.query);
+      const { page, page_size: pageSize, sort, q, done } = query;
+      const result = await items.list(scopeOf(request), { page, pageSize, sort, q, done });
+      // Rows show the bucketlist is visible (see items.list); with none, it may not be.
+      if (result.rows.length === 0 && !(await bucketlists.findVisible(request.user, request.params.id))) {
         await app.requireActiveSession(request);
         throw notFound(THE_BUCKETLIST);
       }
-      const query = withDefaults(request.query);
-      const { page, page_size: pageSize, sort, q, done } = query;
-      const result = await items.list(scope, { page, pageSize, sort, q, done });
       return sendPage(request, reply, query, result.rows.map(presentItem), result.total);
     },
   );
