@@ -2,13 +2,12 @@
  * Renders the OpenAPI document exactly as the running app serves it, without a database server:
  * the app is built on a throwaway in-memory PGlite, which the document never touches.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { wrapEmbedded } from './db/client.js';
+import { startPGlite, wrapEmbedded } from './db/embedded.js';
 
 export async function renderOpenApiDocument(): Promise<string> {
-  const database = wrapEmbedded(new PGlite());
+  const database = wrapEmbedded(await startPGlite());
   const { config } = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const app = await buildApp(config, { database, logger: false });
   try {

@@ -6,9 +6,9 @@
  * - POST /v1/bucketlists/:id/items: the app's INSERT (with its item_count trigger and foreign
  *   key); it shows what the database allows a write, which bounds the app's POST.
  * With DATABASE_URL the statements go through postgres.js (prepared); with DATA_DIR instead,
- * through PGlite in this process, which shows what the embedded database allows a request.
+ * through PGlite in this process (started with the app's settings, src/db/embedded.ts), which
+ * shows what the embedded database allows a request.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
 import postgres from 'postgres';
@@ -35,7 +35,9 @@ async function connect(): Promise<{ query: Query; close: () => Promise<void> }> 
       close: () => sql.end({ timeout: 5 }),
     };
   }
-  const db = await PGlite.create({ dataDir: DATA_DIR });
+  // Loaded only on this path, as the app does, so the PostgreSQL baseline's memory holds no PGlite.
+  const { startPGlite } = await import('../../src/db/embedded.js');
+  const db = await startPGlite(DATA_DIR);
   return { query: async (text, params) => (await db.query<Row>(text, params)).rows, close: () => db.close() };
 }
 

@@ -3,8 +3,8 @@
  * temporary PGlite folder, and the read-only look at the seeded rows that the scenarios need
  * (which users, which ids). The API itself is only ever driven over HTTP.
  */
-import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
+import { startPGlite } from '../../src/db/embedded.js';
 import { commonWord } from './scenarios.js';
 
 /** Just enough of a client to read rows, over either database. */
@@ -22,7 +22,7 @@ export function openPostgresRows(url: string): Rows {
 }
 
 export async function openEmbeddedRows(dataDir: string): Promise<Rows> {
-  const client = await PGlite.create({ dataDir });
+  const client = await startPGlite(dataDir);
   return {
     query: async <T>(text: string) => (await client.query<T>(text)).rows,
     close: () => client.close(),

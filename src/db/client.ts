@@ -3,16 +3,12 @@
  * same PostgreSQL embedded in-process (PGlite) on a local data folder. One Drizzle schema and
  * one set of queries serve both.
  */
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
-import { migrateEmbedded, migratePostgres } from './migrate.js';
-import { withPreparedStatements } from './pglite-statements.js';
+import { migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -31,7 +27,11 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<DatabaseHandle> {
-  return config.kind === 'postgres' ? openPostgres(config, options) : openEmbedded(config, options);
+  if (config.kind === 'postgres') return openPostgres(config, options);
+  // Loaded only here (a chunk of its own in the bundle): a PostgreSQL deployment never loads
+  // PGlite, which took about 45 ms of its start.
+  const { openEmbedded } = await import('./embedded.js');
+  return openEmbedded(config, options);
 }
 
 /**
@@ -99,28 +99,5 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
     close: async () => {
       await Promise.all([statements.end({ timeout: 5 }), transactions.end({ timeout: 5 })]);
     },
-  };
-}
-
-async function openEmbedded(
-  config: Extract<DatabaseConfig, { kind: 'pglite' }>,
-  options: OpenOptions,
-): Promise<DatabaseHandle> {
-  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
-  const client = await PGlite.create({ dataDir: config.dataDir });
-  if (options.migrate) await migrateEmbedded(client);
-  return wrapEmbedded(client);
-}
-
-/** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */
-export function wrapEmbedded(client: PGlite): DatabaseHandle {
-  const db = drizzlePglite({ client: withPreparedStatements(client), schema });
-  return {
-    db,
-    kind: 'pglite',
-    ping: async () => {
-      await db.execute(sql`select 1`);
-    },
-    close: () => client.close(),
   };
 }

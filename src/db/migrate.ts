@@ -1,13 +1,11 @@
 /**
  * Migrations: the committed drizzle-kit history under drizzle/, applied at run time.
  * On PostgreSQL they run under an advisory lock, so instances starting together cannot race.
+ * (The embedded database's are in embedded.ts, with the rest of the code that loads PGlite.)
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgresJs } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -39,8 +37,4 @@ export async function migratePostgres(url: string): Promise<void> {
   } finally {
     await client.end({ timeout: 5 });
   }
-}
-
-export async function migrateEmbedded(client: PGlite): Promise<void> {
-  await migratePglite(drizzlePglite(client), { migrationsFolder });
 }

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { connectPostgres, type DatabaseHandle, openDatabase, transactionPoolSize } from '../../src/db/client.js';
-import { findMigrationsFolder, migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import { EMBEDDED_SHARED_BUFFERS, migrateEmbedded, startPGlite } from '../../src/db/embedded.js';
+import { findMigrationsFolder, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 import { users } from '../../src/db/schema.js';
 import { isDatabaseUnavailable } from '../../src/plugins/errors.js';
 import type { ProblemBody } from '../../src/schemas/common.js';
@@ -98,8 +98,16 @@ t.test('the embedded database opens in a new folder, migrates, answers ping and 
     t.same(rows, [{ email: 'kept@example.com' }]);
   });
 
+  t.test('it runs with the small buffer pool, not the 128 MB that PGlite would zero-fill', async (t) => {
+    const reopened = await openDatabase({ kind: 'pglite', dataDir }, { migrate: false });
+    t.teardown(() => reopened.close());
+    const result = await reopened.db.execute<{ shared_buffers: string }>(sql`show shared_buffers`);
+    const rows = (result as unknown as { rows: { shared_buffers: string }[] }).rows;
+    t.equal(rows[0]?.shared_buffers, EMBEDDED_SHARED_BUFFERS);
+  });
+
   t.test('migrating it again by hand is a no-op', async (t) => {
-    const client = await PGlite.create({ dataDir });
+    const client = await startPGlite(dataDir);
     t.teardown(() => client.close());
     await migrateEmbedded(client);
     await migrateEmbedded(client);

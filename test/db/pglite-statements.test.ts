@@ -3,12 +3,13 @@
  * statement parsed once, a bounded number of names, and no interleaving with a transaction.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite, types } from '@electric-sql/pglite';
+import { type PGlite, types } from '@electric-sql/pglite';
 import t, { type Test } from 'tap';
+import { startPGlite } from '../../src/db/embedded.js';
 import { withPreparedStatements } from '../../src/db/pglite-statements.js';
 
 async function openClient(t: Test) {
-  const client = new PGlite();
+  const client = await startPGlite();
   t.teardown(() => client.close());
   await client.exec(`
     create table things (id integer primary key, name text not null, seen_at timestamptz);

@@ -7,10 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { connectPostgres, type DatabaseHandle, wrapEmbedded } from '../../src/db/client.js';
-import { migrateEmbedded, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import { connectPostgres, type DatabaseHandle } from '../../src/db/client.js';
+import { migrateEmbedded, startPGlite, wrapEmbedded } from '../../src/db/embedded.js';
+import { migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 
 /** The PostgreSQL server to test against (an admin URL), or undefined for the embedded database. */
 export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -54,7 +54,7 @@ export async function prepareTemplate(): Promise<void> {
   if (existsSync(templateDir)) return;
   const building = `${templateDir}.${process.pid}`;
   mkdirSync(building, { recursive: true });
-  const client = await PGlite.create({ dataDir: building });
+  const client = await startPGlite(building);
   await migrateEmbedded(client);
   await client.close();
   renameSync(building, templateDir);
@@ -82,7 +82,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
   }
   const dataDir = join(tmpdir(), name);
   cpSync(templateDir, dataDir, { recursive: true });
-  const handle = wrapEmbedded(await PGlite.create({ dataDir }));
+  const handle = wrapEmbedded(await startPGlite(dataDir));
   return {
     ...handle,
     close: async () => {
