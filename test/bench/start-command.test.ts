@@ -23,6 +23,6 @@ t.test('any other command is refused, not guessed at', async (t) => {
   }
 });
 
-t.test("this repository's start script sets the heap limit the README documents", async (t) => {
-  t.same(productionNodeFlags(repoRoot), ['--max-old-space-size=512']);
+t.test("this repository's start script sets the heap sizes the README documents", async (t) => {
+  t.same(productionNodeFlags(repoRoot), ['--max-old-space-size=512', '--max-semi-space-size=8']);
 });

@@ -86,6 +86,7 @@ t.test("the Dockerfile builds with npm run build and runs npm start's command as
     t.match(dockerfile, copied, `the image gets ${path}`);
   }
   t.ok(flags.includes('--max-old-space-size=512'), 'with the heap limit the README documents');
+  t.ok(flags.includes('--max-semi-space-size=8'), 'and the young generation the README documents');
   t.equal(
     packageJson.scripts['start:cluster'],
     `node ${flags.join(' ')} dist/cluster.js`,
