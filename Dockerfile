@@ -30,5 +30,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself (close-with-grace in server.js): in-flight requests finish.
-# The heap limit is npm start's (see "Memory" in the README); test/production/build.test.ts keeps them equal.
+# The heap sizes are npm start's (see "Memory" in the README); test/production/build.test.ts keeps them equal.
 CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=8", "dist/server.js"]

@@ -36,7 +36,6 @@ function filesUnder(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' }).map((name) => join(folder, name));
 }
 
-/** Bare package names a compiled module imports (static, dynamic and re-exports). */
 /** The packages a bundle file and the chunks it imports statically (transitively) load: what a start costs. */
 function packagesAtStart(dist: string, entry: string): string[] {
   const packages = new Set<string>();
@@ -53,6 +52,7 @@ function packagesAtStart(dist: string, entry: string): string[] {
   return [...packages].sort();
 }
 
+/** Bare package names a compiled module imports (static, dynamic and re-exports). */
 function importedPackages(source: string): string[] {
   const specifiers = [
     ...source.matchAll(/^\s*(?:import|export)\s(?:[^'"]*?\sfrom\s)?['"]([^'"]+)['"]/gm),
