@@ -20,7 +20,8 @@ import { loggerOptions } from './logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
-import errorsPlugin, { sendProblem, toApiError } from './plugins/errors.js';
+import jsonBodyPlugin from './plugins/json-body.js';
+import errorsPlugin, { answerClientError, sendProblem, toApiError } from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
@@ -84,6 +85,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     logController: new LogController({ disableRequestLogging: true }),
     // A URL that cannot be decoded never reaches a route or hook: answer it as a problem too.
     frameworkErrors: (_error, request, reply) => answerUndecodableUrl(request, reply),
+    // Nor does a request that Node's HTTP parser refuses (malformed, or headers over the limit).
+    clientErrorHandler: answerClientError,
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -101,11 +104,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     reply.header('x-request-id', request.id);
     done();
   });
-  // JSON only: any other media type is a 415, rather than text/plain reaching the validator.
-  app.removeContentTypeParser('text/plain');
-
   await app.register(accessLogPlugin);
   await app.register(errorsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(validationPlugin);
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins });
   await app.register(databasePlugin, {

@@ -2,9 +2,11 @@
  * The one error renderer: every 4xx and 5xx, thrown by a route, a plugin or Fastify itself
  * (validation, 404, 405, 413, 415, malformed JSON), leaves as an RFC 9457 problem+json body.
  */
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { ApiError, methodNotAllowed, notFound, serviceUnavailable, validationError } from '../errors.js';
@@ -15,6 +17,7 @@ import {
   STORABLE_TEXT,
   type ValidationIssueBody,
 } from '../schemas/common.js';
+import { SECURITY_HEADERS } from './security.js';
 
 const CODE_BY_STATUS: Record<number, ProblemCodeValue> = {
   400: 'validation_error',
@@ -28,6 +31,8 @@ const CODE_BY_STATUS: Record<number, ProblemCodeValue> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  // Header fields over Node's size limit: the nearest code of the contract's closed list.
+  431: 'payload_too_large',
   503: 'service_unavailable',
 };
 
@@ -140,6 +145,50 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   );
 }
 
+/** Why Node's HTTP parser refused a request, by its error code, as a problem's status and detail. */
+function clientErrorProblem(code: string | undefined): { status: number; detail: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, detail: 'The request header fields are too large.' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, detail: 'The request did not arrive in time.' };
+  return { status: 400, detail: 'The request is not valid HTTP.' };
+}
+
+/**
+ * Fastify's clientErrorHandler. A request that Node's HTTP parser refuses (a malformed request
+ * line or header, header fields over the size limit, a request too slow to arrive) never becomes
+ * a request, so no hook or error handler sees it. It still gets a problem+json body with a request
+ * id and the security headers, and then the connection closes, as with Node's own handler.
+ * Fastify calls it with the app as `this`.
+ */
+export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, detail } = clientErrorProblem(error.code);
+  const title = STATUS_CODES[status] ?? 'Error';
+  const requestId = randomUUID();
+  const problem: ProblemBody = {
+    type: 'about:blank',
+    title,
+    status,
+    detail,
+    code: CODE_BY_STATUS[status] ?? 'validation_error',
+    instance: requestId,
+  };
+  const body = JSON.stringify(problem);
+  const headers = {
+    'x-request-id': requestId,
+    ...SECURITY_HEADERS,
+    'content-type': 'application/problem+json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  // The parser's code only: the error also holds the raw bytes received, bearer tokens included.
+  this.log.info({ reqId: requestId, status, reason: error.code }, detail);
+  if (socket.writable) {
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${status} ${title}\r\n${head.join('')}\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export default fp(
   async function errors(app) {
     // A second router that only knows which methods each path has, to tell 405 from 404.
@@ -156,7 +205,12 @@ export default fp(
       const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) =>
         knownRoutes.find(method as HTTPMethod, path),
       );
-      const error = allowed.length > 0 ? methodNotAllowed(request.method, allowed) : notFound(`${path}`);
+      // A route of this very method that still called the not-found handler (a missing static file
+      // under /docs) found nothing: that is a 404, not a 405 whose Allow lists the method itself.
+      const error =
+        allowed.length > 0 && !allowed.includes(request.method)
+          ? methodNotAllowed(request.method, allowed)
+          : notFound(`${path}`);
       return sendProblem(request, reply, error);
     });
 

@@ -64,11 +64,13 @@ function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
+/** The security headers of every response, also of those written without a request (src/plugins/errors.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = helmetHeaders(HELMET_OPTIONS);
+
 export default fp<SecurityOptions>(
   async function security(app, options) {
-    const securityHeaders = helmetHeaders(HELMET_OPTIONS);
     app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(securityHeaders);
+      reply.headers(SECURITY_HEADERS);
       done();
     });
 

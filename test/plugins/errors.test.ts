@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import t from 'tap';
@@ -120,6 +121,19 @@ t.test('a wrong method on a path with a parameter is a 405', async (t) => {
   const response = await app.inject({ method: 'POST', url: '/v1/bucketlists/7' });
   expectProblem(t, response, 405, 'method_not_allowed');
   t.equal(response.headers.allow, 'GET, HEAD, PUT, PATCH, DELETE');
+});
+
+t.test('a route of the request method that finds nothing is a 404, not a 405 allowing that method', async (t) => {
+  for (const method of ['GET', 'HEAD'] as const) {
+    const response = await app.inject({ method, url: '/docs/static/no-such-asset.js' });
+    t.equal(response.statusCode, 404, method);
+    t.equal(response.headers.allow, undefined, method);
+    if (method === 'GET') expectProblem(t, response, 404, 'not_found');
+  }
+  // The wrong method on that path is still a 405.
+  const response = await app.inject({ method: 'DELETE', url: '/docs/static/no-such-asset.js' });
+  expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'GET, HEAD');
 });
 
 t.test('a body over 1 MiB is a 413 payload_too_large', async (t) => {
@@ -278,4 +292,87 @@ t.test('a database that cannot be reached answers 503 on real routes', async (t)
 
   const ready = await offline.inject({ method: 'GET', url: '/readyz' });
   expectProblem(t, ready, 503, 'service_unavailable');
+});
+
+/** Sends raw bytes to the app on a real port; resolves with everything it answers until it closes. */
+async function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
+
+t.test('requests that the HTTP parser refuses get a problem+json answer and a closed connection', async (t) => {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const token = 'secret-bearer-token-value';
+  const cases = [
+    { name: 'a malformed request line', request: 'NOT HTTP AT ALL\r\n\r\n', status: 400, code: 'validation_error' },
+    {
+      name: 'a header name with a space',
+      request: 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n',
+      status: 400,
+      code: 'validation_error',
+    },
+    {
+      name: 'header fields over the size limit',
+      request: `GET /v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`,
+      status: 431,
+      code: 'payload_too_large',
+    },
+  ];
+  for (const { name, request, status, code } of cases) {
+    const answer = await rawExchange(port, request);
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    const [statusLine, ...headerLines] = head.split('\r\n');
+    const headers = Object.fromEntries(
+      headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]),
+    );
+    t.match(statusLine, new RegExp(`^HTTP/1\\.1 ${status} `), name);
+    t.equal(headers['content-type'], 'application/problem+json; charset=utf-8', name);
+    t.equal(headers['content-length'], String(Buffer.byteLength(body)), name);
+    t.equal(headers.connection, 'close', name);
+    t.equal(headers['x-content-type-options'], 'nosniff', name);
+    t.match(headers['content-security-policy'], /default-src 'none'/, name);
+    t.match(headers['x-request-id'], /^[0-9a-f-]{36}$/, name);
+    const problem = JSON.parse(body) as Record<string, unknown>;
+    t.strictSame(Object.keys(problem), ['type', 'title', 'status', 'detail', 'code', 'instance'], name);
+    t.match(problem, { type: 'about:blank', status, code, instance: headers['x-request-id'] }, name);
+    const logged = logsOf(headers['x-request-id'] ?? '');
+    t.equal(logged.length, 1, `${name}: one log line`);
+    t.notMatch(logged.join('\n'), token, `${name}: the raw request is not logged`);
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the app still serves');
+});
+
+t.test('a request too slow to arrive gets a 408 problem; a reset connection gets nothing', async (t) => {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  // Node raises these from its own timers and sockets; emit them on a real server-side connection.
+  const raise = (code: string) =>
+    new Promise<string>((resolve, reject) => {
+      app.server.once('connection', (serverSide) => {
+        setImmediate(() => app.server.emit('clientError', Object.assign(new Error(code), { code }), serverSide));
+      });
+      const client = connect(port, '127.0.0.1');
+      let answer = '';
+      client.setEncoding('latin1');
+      client.on('data', (chunk: string) => (answer += chunk));
+      client.on('error', reject);
+      client.on('close', () => resolve(answer));
+      // A reset leaves the connection to the client, which ends it here.
+      if (code === 'ECONNRESET') setTimeout(() => client.end(), 100);
+    });
+  const timeout = await raise('ERR_HTTP_REQUEST_TIMEOUT');
+  t.match(timeout, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  t.match(JSON.parse(timeout.split('\r\n\r\n')[1] ?? ''), {
+    status: 408,
+    detail: 'The request did not arrive in time.',
+  });
+  t.equal(await raise('ECONNRESET'), '', 'nothing is written to a reset connection');
 });

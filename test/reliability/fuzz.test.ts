@@ -1003,10 +1003,12 @@ function conditionalHeader(kind: Conditional, tag: string | undefined): string |
   }
 }
 
-/** What Fastify's JSON parser would make of the body: the value, or why it is rejected. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** What the server's JSON parser would make of the body: the value, or that it is rejected (invalid UTF-8 too). */
 function parseAsServer(body: Buffer | string): { ok: true; value: unknown } | { ok: false } {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
   try {
+    const text = typeof body === 'string' ? body : strictUtf8.decode(body);
     // RFC 8259 §8.1 lets a parser ignore a leading byte order mark, and Fastify's does.
     return { ok: true, value: JSON.parse(text.replace(/^\ufeff/, '')) };
   } catch {

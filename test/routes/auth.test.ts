@@ -562,6 +562,26 @@ t.test('the 4th login within the window is a 429 rate_limited with Retry-After',
   t.equal(refused.headers['ratelimit-remaining'], '0');
 });
 
+t.test('a 406 on a rate-limited route carries the RateLimit headers and counts against the limit', async (t) => {
+  const limited = await buildOnShared(t, { AUTH_RATE_LIMIT_MAX: '2' });
+  const remoteAddress = '198.51.100.11';
+  const attempt = (accept: string) =>
+    limited.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      remoteAddress,
+      headers: { accept },
+      payload: { email: 'limit@example.com', password: 'whatever-password' },
+    });
+  const refused = await attempt('text/html');
+  expectProblem(t, refused, 406, 'not_acceptable');
+  t.equal(refused.headers['ratelimit-limit'], '2');
+  t.equal(refused.headers['ratelimit-remaining'], '1');
+  t.match(refused.headers['ratelimit-reset'], /^\d+$/);
+  expectUnauthorized(t, await attempt('application/json'));
+  expectProblem(t, await attempt('text/html'), 429, 'rate_limited');
+});
+
 t.test('the rate limit counts each client address separately and ignores X-Forwarded-For', async (t) => {
   const limited = await buildOnShared(t, { AUTH_RATE_LIMIT_MAX: '1' });
   const attempt = (remoteAddress: string, headers: Record<string, string> = {}) =>

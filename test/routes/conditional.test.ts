@@ -188,6 +188,17 @@ for (const resource of ['bucketlist', 'item'] as const) {
     t.strictSame(await read(url, setup.user.headers), before);
   });
 
+  t.test(`If-Match compares strongly: the current tag spelled otherwise answers 412 (${resource})`, async (t) => {
+    const setup = await userWithItem();
+    const url = urlOf(setup);
+    const before = await read(url, setup.user.headers);
+    const [, id, version] = /^"(\d+)-(\d+)"$/.exec(before.etag) ?? [];
+    for (const tag of [`"${id}-0${version}"`, `"${id}-+${version}"`, `"0${id}-${version}"`, `"${id}-${version}.0"`]) {
+      assertPreconditionFailed(t, await send('PATCH', url, withTag(setup.user.headers, 'if-match', tag), change));
+    }
+    t.strictSame(await read(url, setup.user.headers), before);
+  });
+
   t.test(`the current If-Match on PUT succeeds and sends the new ETag (${resource})`, async (t) => {
     const setup = await userWithItem();
     const url = urlOf(setup);

@@ -112,9 +112,13 @@ t.test('a page past the end answers 200 with no items and the right total', asyn
   const { user } = await userWithBucketlists(numbered(3));
   const { page, response } = await bucketlistPage(t, '?page=2&page_size=3', user.headers);
   t.strictSame(page, { items: [], page: 2, page_size: 3, total: 3 });
-  t.notOk(linksOf(response).next, 'no next page');
+  t.strictSame(Object.keys(linksOf(response)), ['prev'], 'no next page; the previous one is the last page');
+  t.equal(queryOf(linksOf(response).prev as string).page, '1');
   const far = await bucketlistPage(t, '?page=2147483647&page_size=100', user.headers);
   t.strictSame(far.page, { items: [], page: 2147483647, page_size: 100, total: 3 });
+  t.notOk(far.response.headers.link, 'further out, neither a next nor a previous page exists');
+  const twoPast = await bucketlistPage(t, '?page=3&page_size=3', user.headers);
+  t.notOk(twoPast.response.headers.link, 'page 2 does not exist either');
 });
 
 t.test("an empty page of one's own items answers 200 with the right total, not 404", async (t) => {
@@ -159,6 +163,37 @@ t.test('page_size 0, 101 or not an integer answers 400', async (t) => {
     assertValidationProblem(t, await get(`/v1/bucketlists?page_size=${size}`, user.headers), '/page_size');
     const items = await get(`/v1/bucketlists/${bucketlist.id}/items?page_size=${size}`, user.headers);
     assertValidationProblem(t, items, '/page_size');
+  }
+});
+
+t.test('page and page_size written in another notation than plain decimal answer 400', async (t) => {
+  const user = await signUp(app);
+  const bucketlist = await createBucketlist(app, user.headers);
+  for (const spelled of ['02', '+2', '2e0', '0x2', '2.0', '%202', '2%20']) {
+    for (const parameter of ['page', 'page_size']) {
+      const lists = [`/v1/bucketlists`, `/v1/bucketlists/${bucketlist.id}/items`];
+      for (const list of lists) {
+        const response = await get(`${list}?${parameter}=${spelled}`, user.headers);
+        assertValidationProblem(t, response, `/${parameter}`);
+        t.equal(response.json<ProblemBody>().detail, `querystring/${parameter} must be integer`);
+      }
+    }
+  }
+  // Both wrong at once: one entry each.
+  const both = (await get('/v1/bucketlists?page=01&page_size=1e1', user.headers)).json<ProblemBody>();
+  t.strictSame(
+    both.errors?.map((issue) => issue.path),
+    ['/page', '/page_size'],
+  );
+});
+
+t.test('a trailing slash on a collection is a 404, not an id that fails validation', async (t) => {
+  const user = await signUp(app);
+  const bucketlist = await createBucketlist(app, user.headers);
+  for (const url of ['/v1/bucketlists/', `/v1/bucketlists/${bucketlist.id}/items/`]) {
+    const response = await get(url, user.headers);
+    t.equal(response.statusCode, 404, url);
+    t.equal(response.json<ProblemBody>().code, 'not_found');
   }
 });
 

@@ -7,6 +7,9 @@ import { notFound, preconditionFailed } from '../../errors.js';
 
 export const etagOf = (row: { id: number; version: number }) => `"${row.id}-${row.version}"`;
 
+/** The version part of a tag as etagOf() writes it, with its closing quote: plain decimal, 32-bit. */
+const CANONICAL_VERSION = /^(0|[1-9][0-9]{0,8})"$/;
+
 const listedTags = (header: string) => header.split(',').map((tag) => tag.trim());
 
 /**
@@ -35,8 +38,10 @@ export function allowedVersions(request: FastifyRequest, id: number): number[] |
   const header = request.headers['if-match'];
   if (!header || header.trim() === '*') return undefined;
   const prefix = `"${id}-`;
+  // Strong comparison is character for character: only the spelling etagOf() sends names a
+  // version, so `"7-01"` is not the tag `"7-1"`.
   return listedTags(header)
-    .filter((tag) => tag.startsWith(prefix) && /^"\d+-\d{1,9}"$/.test(tag))
+    .filter((tag) => tag.startsWith(prefix) && CANONICAL_VERSION.test(tag.slice(prefix.length)))
     .map((tag) => Number(tag.slice(prefix.length, -1)));
 }
 

@@ -1,5 +1,5 @@
 /** Content negotiation (RFC 9110 §12.5.1): the API speaks JSON only; an Accept that rules it out is a 406. */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { notAcceptable } from '../../errors.js';
 
 interface MediaRange {
@@ -42,7 +42,26 @@ export function assertAcceptable(request: FastifyRequest) {
 }
 
 /** onRequest hook: 406 unless the client takes JSON. Synchronous, as it has nothing to wait for. */
-export function rejectUnacceptable(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+export function rejectUnacceptable(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
   assertAcceptable(request);
   done();
+}
+
+/**
+ * The /v1 onRequest hook: the 406 check before authentication, except on a rate-limited route,
+ * where `checkAcceptAfterRateLimit` has placed it after the limiter's own hook instead.
+ */
+export function rejectUnacceptableFirst(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  if (request.routeOptions.config.rateLimit) return done();
+  rejectUnacceptable(request, reply, done);
+}
+
+/**
+ * onRoute hook: on a rate-limited route the 406 check runs after the limiter's own onRequest hook,
+ * so that a refused request still counts against the limit and carries the RateLimit headers
+ * promised on every response of a limited route (none of these routes authenticates).
+ */
+export function checkAcceptAfterRateLimit(route: RouteOptions) {
+  if (!route.config?.rateLimit) return;
+  route.onRequest = [...[route.onRequest ?? []].flat(), rejectUnacceptable];
 }

@@ -24,8 +24,9 @@ export function sendPage<T>(request: FastifyRequest, reply: FastifyReply, query:
   const lastPage = Math.max(1, Math.ceil(total / query.page_size));
   const links: string[] = [];
   if (query.page < lastPage) links.push(pageLink(request, query.page + 1, 'next'));
-  // Only pages that exist: past the end there is no "previous" page to speak of.
-  if (query.page > 1 && query.page <= lastPage) links.push(pageLink(request, query.page - 1, 'prev'));
+  // Only pages that exist: just past the end the previous page is the last one; further out the
+  // previous page does not exist either.
+  if (query.page > 1 && query.page - 1 <= lastPage) links.push(pageLink(request, query.page - 1, 'prev'));
   if (links.length > 0) reply.header('link', links.join(', '));
   return { items: rows, page: query.page, page_size: query.page_size, total };
 }

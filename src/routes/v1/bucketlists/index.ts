@@ -19,7 +19,6 @@ import {
 } from '../../../schemas/common.js';
 import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
 import { sendPage, withDefaults } from '../pagination.js';
-import { rejectNonDecimalIds } from './path-ids.js';
 import { presentBucketlist } from './present.js';
 
 const THE_BUCKETLIST = 'The bucketlist';
@@ -28,7 +27,6 @@ const security = [{ bearerAuth: [] }];
 
 const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
-  app.addHook('preValidation', rejectNonDecimalIds);
   const { bucketlists } = app.repositories;
 
   app.post(

@@ -20,7 +20,6 @@ import {
   ItemPatch,
   ItemReplace,
 } from '../../../schemas/items.js';
-import { rejectNonDecimalIds } from '../bucketlists/path-ids.js';
 import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
 import { sendPage, withDefaults } from '../pagination.js';
 import { presentItem } from './present.js';
@@ -32,7 +31,6 @@ const security = [{ bearerAuth: [] }];
 
 const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
-  app.addHook('preValidation', rejectNonDecimalIds);
   const { items, bucketlists } = app.repositories;
   const scopeOf = (request: { user: AuthenticatedUser; params: { id: number } }) => ({
     ownerId: request.user.userId,
