@@ -42,7 +42,7 @@ export function assertAcceptable(request: FastifyRequest) {
 }
 
 /** onRequest hook: 406 unless the client takes JSON. Synchronous, as it has nothing to wait for. */
-export function rejectUnacceptable(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+export function rejectUnacceptable(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
   assertAcceptable(request);
   done();
 }
