@@ -101,15 +101,17 @@ function toValidationError(error: FastifyError): ApiError {
   return validationError(detail, issues);
 }
 
+/** A 4xx with the code of its status (a status the contract names no code for counts as invalid input). */
+const clientFault = (status: number, detail: string) =>
+  new ApiError(status, CODE_BY_STATUS[status] ?? 'validation_error', detail);
+
 /** Normalises anything thrown into an ApiError; unknown errors become a 500 that reveals nothing. */
 export function toApiError(error: FastifyError | ApiError): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation) return toValidationError(error);
   if (isDatabaseUnavailable(error)) return serviceUnavailable();
   const status = error.statusCode;
-  if (status && status >= 400 && status < 500) {
-    return new ApiError(status, CODE_BY_STATUS[status] ?? 'validation_error', error.message);
-  }
+  if (status && status >= 400 && status < 500) return clientFault(status, error.message);
   if (status === 503) return serviceUnavailable(error.message);
   return new ApiError(500, 'internal_error', 'An unexpected error occurred. It has been logged.');
 }
@@ -123,16 +125,21 @@ function loggable(error: unknown): { err: unknown; query?: string } {
   return { err: error };
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
-  const body: ProblemBody = {
+/** The RFC 9457 body of an error; its `instance` is the request id. */
+function problemOf(error: ApiError, requestId: string): ProblemBody {
+  return {
     type: 'about:blank',
     title: STATUS_CODES[error.status] ?? 'Error',
     status: error.status,
     detail: error.message,
     code: error.code,
-    instance: request.id,
+    instance: requestId,
     ...(error.errors ? { errors: error.errors } : {}),
   };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
+  const body = problemOf(error, request.id);
   return (
     reply
       .code(error.status)
@@ -145,11 +152,11 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   );
 }
 
-/** Why Node's HTTP parser refused a request, by its error code, as a problem's status and detail. */
-function clientErrorProblem(code: string | undefined): { status: number; detail: string } {
-  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, detail: 'The request header fields are too large.' };
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, detail: 'The request did not arrive in time.' };
-  return { status: 400, detail: 'The request is not valid HTTP.' };
+/** Why Node's HTTP parser refused a request, by its error code. */
+function clientErrorOf(code: string | undefined): ApiError {
+  if (code === 'HPE_HEADER_OVERFLOW') return clientFault(431, 'The request header fields are too large.');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return clientFault(408, 'The request did not arrive in time.');
+  return clientFault(400, 'The request is not valid HTTP.');
 }
 
 /**
@@ -161,17 +168,9 @@ function clientErrorProblem(code: string | undefined): { status: number; detail:
  */
 export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const { status, detail } = clientErrorProblem(error.code);
-  const title = STATUS_CODES[status] ?? 'Error';
+  const refusal = clientErrorOf(error.code);
   const requestId = randomUUID();
-  const problem: ProblemBody = {
-    type: 'about:blank',
-    title,
-    status,
-    detail,
-    code: CODE_BY_STATUS[status] ?? 'validation_error',
-    instance: requestId,
-  };
+  const problem = problemOf(refusal, requestId);
   const body = JSON.stringify(problem);
   const headers = {
     'x-request-id': requestId,
@@ -181,10 +180,10 @@ export function answerClientError(this: FastifyInstance, error: ConnectionError,
     connection: 'close',
   };
   // The parser's code only: the error also holds the raw bytes received, bearer tokens included.
-  this.log.info({ reqId: requestId, status, reason: error.code }, detail);
+  this.log.info({ reqId: requestId, status: refusal.status, reason: error.code }, refusal.message);
   if (socket.writable) {
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.write(`HTTP/1.1 ${status} ${title}\r\n${head.join('')}\r\n${body}`);
+    socket.write(`HTTP/1.1 ${refusal.status} ${problem.title}\r\n${head.join('')}\r\n${body}`);
   }
   socket.destroy(error);
 }

@@ -7,6 +7,7 @@
 import { KindGuard, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { notFound, validationError } from '../../errors.js';
+import type { ValidationIssueBody } from '../../schemas/common.js';
 
 // Canonical integers only; range checks (positive, 32-bit, page sizes) stay with the schemas.
 const DECIMAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
@@ -27,7 +28,8 @@ function decimalSpellingCheck(fields: { part: Part; name: string }[]) {
     _reply: FastifyReply,
     done: HookHandlerDoneFunction,
   ) {
-    const issues: { part: Part; path: string; message: string }[] = [];
+    const issues: ValidationIssueBody[] = [];
+    const details: string[] = [];
     for (const { part, name } of fields) {
       const value = (part === 'params' ? request.params : request.query) as Record<string, unknown>;
       const given = value[name];
@@ -35,13 +37,11 @@ function decimalSpellingCheck(fields: { part: Part; name: string }[]) {
       if (part === 'params' && given === '') throw notFound();
       // Absent, or repeated (an array): the schema's own checks answer those.
       if (typeof given !== 'string' || DECIMAL_INTEGER.test(given)) continue;
-      issues.push({ part, path: `/${name}`, message: 'must be integer' });
+      issues.push({ path: `/${name}`, message: 'must be integer' });
+      details.push(`${part}/${name} must be integer`);
     }
     if (issues.length === 0) return done();
-    throw validationError(
-      issues.map((issue) => `${issue.part}${issue.path} ${issue.message}`).join('; '),
-      issues.map(({ path, message }) => ({ path, message })),
-    );
+    throw validationError(details.join('; '), issues);
   };
 }
 

@@ -4,19 +4,23 @@ import authRoutes from './auth/index.js';
 import bucketlistRoutes from './bucketlists/index.js';
 import itemRoutes from './items/index.js';
 import { requireDecimalIntegers } from './decimal-integers.js';
-import { checkAcceptAfterRateLimit, rejectUnacceptableFirst } from './negotiation.js';
+import { placeAcceptCheck, rejectUnacceptable } from './negotiation.js';
 import userRoutes from './users/index.js';
 
 const v1: FastifyPluginAsync = async (app) => {
-  app.addHook('onRequest', rejectUnacceptableFirst);
-  app.addHook('onRoute', (route) => {
-    checkAcceptAfterRateLimit(route);
-    requireDecimalIntegers(route);
+  app.addHook('onRoute', requireDecimalIntegers);
+  // The 406 check comes before authentication everywhere; on the rate-limited auth routes it
+  // comes after the limiter, so each auth route places it itself.
+  await app.register(async (auth) => {
+    auth.addHook('onRoute', placeAcceptCheck);
+    await auth.register(authRoutes, { prefix: '/auth' });
   });
-  await app.register(authRoutes, { prefix: '/auth' });
-  await app.register(userRoutes, { prefix: '/users' });
-  await app.register(bucketlistRoutes, { prefix: '/bucketlists' });
-  await app.register(itemRoutes, { prefix: '/bucketlists/:id/items' });
+  await app.register(async (resources) => {
+    resources.addHook('onRequest', rejectUnacceptable);
+    await resources.register(userRoutes, { prefix: '/users' });
+    await resources.register(bucketlistRoutes, { prefix: '/bucketlists' });
+    await resources.register(itemRoutes, { prefix: '/bucketlists/:id/items' });
+  });
 };
 
 export default v1;

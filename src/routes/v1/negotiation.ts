@@ -48,20 +48,12 @@ export function rejectUnacceptable(request: FastifyRequest, _reply: FastifyReply
 }
 
 /**
- * The /v1 onRequest hook: the 406 check before authentication, except on a rate-limited route,
- * where `checkAcceptAfterRateLimit` has placed it after the limiter's own hook instead.
+ * onRoute hook of the auth routes: the 406 check first of the route's hooks (before logout's
+ * authentication), except on a rate-limited route, where it runs after the limiter's own hook so
+ * that a refused request still counts against the limit and carries the RateLimit headers
+ * promised on every response of a limited route. Decided once per route, not per request.
  */
-export function rejectUnacceptableFirst(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-  if (request.routeOptions.config.rateLimit) return done();
-  rejectUnacceptable(request, reply, done);
-}
-
-/**
- * onRoute hook: on a rate-limited route the 406 check runs after the limiter's own onRequest hook,
- * so that a refused request still counts against the limit and carries the RateLimit headers
- * promised on every response of a limited route (none of these routes authenticates).
- */
-export function checkAcceptAfterRateLimit(route: RouteOptions) {
-  if (!route.config?.rateLimit) return;
-  route.onRequest = [...[route.onRequest ?? []].flat(), rejectUnacceptable];
+export function placeAcceptCheck(route: RouteOptions) {
+  const hooks = [route.onRequest ?? []].flat();
+  route.onRequest = route.config?.rateLimit ? [...hooks, rejectUnacceptable] : [rejectUnacceptable, ...hooks];
 }
