@@ -76,7 +76,7 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
       idle_timeout: 60,
       onnotice: () => {},
       // PGlite's defaults, whatever the server's: timestamps then come back as UTC text in ISO
-      // form, which src/repositories/timestamps.ts turns into the API's form without a Date.
+      // form, which src/db/timestamps.ts turns into the API's form without a Date.
       connection: { TimeZone: 'UTC', DateStyle: 'ISO, MDY' },
       ...SHALLOW_PIPELINE,
     });

@@ -15,11 +15,15 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
+import { rfc3339Timestamp } from './timestamps.js';
 
-// Millisecond precision: the API's timestamps are RFC 3339 with milliseconds.
+// Millisecond precision: the API's timestamps are RFC 3339 with milliseconds. Every created_at and
+// updated_at is read as that text, ready to present; the session and token times, which only the
+// server compares, are Dates.
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
-const createdAt = () => timestamptz('created_at').notNull().defaultNow();
-const updatedAt = () => timestamptz('updated_at').notNull().defaultNow();
+const nowByDefault = (name: string) => rfc3339Timestamp(name).notNull().default(sql.raw('now()'));
+const createdAt = () => nowByDefault('created_at');
+const updatedAt = () => nowByDefault('updated_at');
 
 export const users = pgTable('users', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),

@@ -83,7 +83,7 @@ export async function seedDatabase(
           email: `${person.emailName}.${runTag}${first + offset + 1}@example.com`,
           name: person.name,
           passwordHash: options.passwordHash,
-          createdAt: new Date(now - content.between(30, 730) * DAY_MS),
+          createdAt: new Date(now - content.between(30, 730) * DAY_MS).toISOString(),
         };
       });
       const created = await tx.insert(users).values(userRows).returning({ id: users.id, createdAt: users.createdAt });
@@ -334,10 +334,11 @@ function contentGenerator(seed: number) {
     bucketlistName: () => `${pick(THEMES)}${pick(THEME_SUFFIXES)}`,
     description: () => (random() < 0.2 ? null : pick(DESCRIPTIONS)),
     itemName: () => `${pick(ITEMS)}${pick(ITEM_SUFFIXES)}`,
-    /** A moment between `after` and `before`, leaning towards `after`. */
-    dateAfter(after: Date, before: number) {
-      const span = Math.max(0, before - after.getTime());
-      return new Date(after.getTime() + Math.floor(random() ** 3 * span));
+    /** A moment (RFC 3339) between `after` (RFC 3339) and `before` (epoch ms), leaning towards `after`. */
+    dateAfter(after: string, before: number) {
+      const start = Date.parse(after);
+      const span = Math.max(0, before - start);
+      return new Date(start + Math.floor(random() ** 3 * span)).toISOString();
     },
   };
 }

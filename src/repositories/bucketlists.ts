@@ -10,7 +10,6 @@ import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
-import { rfc3339Of } from './timestamps.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
@@ -32,8 +31,8 @@ const PRESENTED = {
   description: bucketlists.description,
   itemCount: bucketlists.itemCount,
   version: bucketlists.version,
-  createdAt: rfc3339Of(bucketlists.createdAt),
-  updatedAt: rfc3339Of(bucketlists.updatedAt),
+  createdAt: bucketlists.createdAt,
+  updatedAt: bucketlists.updatedAt,
 };
 
 export type BucketlistRow = SelectResultFields<typeof PRESENTED>;

@@ -10,7 +10,6 @@ import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
 import { canMatchStoredText, containsPattern } from './search.js';
-import { rfc3339Of } from './timestamps.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
@@ -32,8 +31,8 @@ const PRESENTED = {
   name: items.name,
   done: items.done,
   version: items.version,
-  createdAt: rfc3339Of(items.createdAt),
-  updatedAt: rfc3339Of(items.updatedAt),
+  createdAt: items.createdAt,
+  updatedAt: items.updatedAt,
 };
 
 export type ItemRow = SelectResultFields<typeof PRESENTED>;

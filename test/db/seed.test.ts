@@ -117,14 +117,14 @@ t.test('timestamps are plausible: created in the past, updated no earlier than c
   const now = Date.now();
   const rows = [...(await db.select().from(bucketlists)), ...(await db.select().from(items))];
   t.ok(
-    rows.every((row) => row.createdAt.getTime() <= row.updatedAt.getTime() && row.updatedAt.getTime() <= now),
+    rows.every((row) => Date.parse(row.createdAt) <= Date.parse(row.updatedAt) && Date.parse(row.updatedAt) <= now),
     'created_at ≤ updated_at ≤ now',
   );
   const itemRows = await db.select().from(items);
   const bucketlistRows = await db.select().from(bucketlists);
-  const createdOf = new Map(bucketlistRows.map((row) => [row.id, row.createdAt.getTime()]));
+  const createdOf = new Map(bucketlistRows.map((row) => [row.id, Date.parse(row.createdAt)]));
   t.ok(
-    itemRows.every((row) => row.createdAt.getTime() >= (createdOf.get(row.bucketlistId) ?? Number.POSITIVE_INFINITY)),
+    itemRows.every((row) => Date.parse(row.createdAt) >= (createdOf.get(row.bucketlistId) ?? Number.POSITIVE_INFINITY)),
     'items are created after their bucketlist',
   );
 });

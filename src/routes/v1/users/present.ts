@@ -6,5 +6,5 @@ export const presentUser = (user: UserRow): UserBody => ({
   id: user.id,
   email: user.email,
   name: user.name,
-  created_at: user.createdAt.toISOString(),
+  created_at: user.createdAt,
 });

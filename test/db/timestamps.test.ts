@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import t from 'tap';
-import { rfc3339 } from '../../src/repositories/timestamps.js';
+import { users } from '../../src/db/schema.js';
+import { rfc3339 } from '../../src/db/timestamps.js';
 import { RFC3339_MS } from '../helper.js';
 import { openTestDatabase } from '../setup/databases.js';
 
@@ -49,4 +50,27 @@ t.test('whatever the session time zone, the text names the instant the database 
     t.match(presented, RFC3339_MS, zone);
     t.equal(presented, new Date(Number(row?.millis)).toISOString(), `${zone}: ${row?.text}`);
   }
+});
+
+t.test('a created_at column takes timestamp text in any form and reads back as RFC 3339', async (t) => {
+  const [user] = await database.db
+    .insert(users)
+    .values({
+      email: 'timestamps@example.com',
+      name: 'Timestamps',
+      passwordHash: 'not a hash',
+      createdAt: '2026-12-02 02:30:23.5+05:30',
+    })
+    .returning({ id: users.id, createdAt: users.createdAt });
+  t.equal(user?.createdAt, '2026-12-01T21:00:23.500Z', 'returned');
+  const [read] = await database.db
+    .select({ createdAt: users.createdAt })
+    .from(users)
+    .where(eq(users.id, user?.id ?? 0));
+  t.equal(read?.createdAt, '2026-12-01T21:00:23.500Z', 'selected');
+  const [stored] = await database.db
+    .select({ millis: sql<string>`(extract(epoch from ${users.createdAt}) * 1000)::bigint::text` })
+    .from(users)
+    .where(eq(users.id, user?.id ?? 0));
+  t.equal(Number(stored?.millis), Date.parse('2026-12-01T21:00:23.500Z'), 'stored as that instant');
 });
