@@ -232,19 +232,20 @@ function record(target: Target, scenario: string, measurement: RoundMeasurement)
 }
 
 /**
- * One round of the hand-written baseline: its GET always, its POST when the app's POST scenario
- * runs too, each recorded under the baseline name given for that scenario.
+ * One round of the hand-written baseline: its GET always, its list page and its POST when the
+ * app's scenario runs too and a baseline name is given for it.
  */
 async function measureHandwritten(
   server: Server,
   fixture: Fixture,
   tokens: Map<number, string>,
-  names: Record<'get-bucketlist' | 'post-item', BaselineName>,
+  names: { 'get-bucketlist': BaselineName } & Partial<Record<'list-bucketlists' | 'post-item', BaselineName>>,
 ) {
-  for (const scenario of ['get-bucketlist', 'post-item'] as const) {
-    if (scenario === 'post-item' && !options.scenarios.includes(scenario)) continue;
+  for (const scenario of ['get-bucketlist', 'list-bucketlists', 'post-item'] as const) {
+    const name = names[scenario];
+    if (!name || (scenario !== 'get-bucketlist' && !options.scenarios.includes(scenario))) continue;
     const requests = async () => scenarioRequests(scenario, { fixture, tokens, password: '' });
-    record('baseline', names[scenario], await measure(server, requests));
+    record('baseline', name, await measure(server, requests));
   }
 }
 
@@ -386,6 +387,7 @@ async function benchPostgres() {
       record('baseline', HELLO, await measure(hello, async () => [{ method: 'GET', path: '/' }]));
       await measureHandwritten(handwritten, fixture, tokens, {
         'get-bucketlist': HANDWRITTEN,
+        'list-bucketlists': 'handwritten-list-bucketlists',
         'post-item': 'handwritten-post-item',
       });
     }

@@ -3,6 +3,9 @@
  * token with fast-jwt (what @fastify/jwt uses, same options), run one owner-scoped statement,
  * and return the row as JSON. No logger, no schema, no session check, no ORM.
  * - GET /v1/bucketlists/:id: one SELECT; the app's single GET is measured against it.
+ * - GET /v1/bucketlists?page=&page_size=: the app's list statement (a page by id descending, with
+ *   the total in the same statement); it shows what twenty rows cost a request at all, which
+ *   bounds the app's list page.
  * - POST /v1/bucketlists/:id/items: the app's INSERT (with its item_count trigger and foreign
  *   key); it shows what the database allows a write, which bounds the app's POST.
  * With DATABASE_URL the statements go through postgres.js (prepared); with DATA_DIR instead,
@@ -71,6 +74,24 @@ app.get<{ Params: { id: string } }>('/v1/bucketlists/:id', async (request, reply
   );
   if (!row) return reply.code(404).send({ status: 404 });
   return row;
+});
+
+app.get<{ Querystring: { page?: string; page_size?: string } }>('/v1/bucketlists', async (request, reply) => {
+  const ownerId = ownerOf(request.headers.authorization);
+  if (ownerId === undefined) return reply.code(401).send({ status: 401 });
+  const page = Number(request.query.page ?? 1);
+  const pageSize = Number(request.query.page_size ?? 20);
+  if (!isId(page) || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+    return reply.code(400).send({ status: 400 });
+  }
+  const rows = await database.query(
+    `select id, name, description, item_count, created_at, updated_at,
+       (select count(*)::int from bucketlists where owner_id = $1) as total
+     from bucketlists where owner_id = $1 order by id desc limit $2 offset $3`,
+    [ownerId, pageSize, (page - 1) * pageSize],
+  );
+  const total = rows[0]?.total ?? 0;
+  return { items: rows.map(({ total: _total, ...row }) => row), page, page_size: pageSize, total };
 });
 
 app.post<{ Params: { id: string }; Body: { name: string; done?: boolean } }>(

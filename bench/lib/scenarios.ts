@@ -19,6 +19,7 @@ export const APP_SCENARIOS: readonly ScenarioName[] = [
 export type BaselineName =
   | 'hello-world'
   | 'handwritten-get-bucketlist'
+  | 'handwritten-list-bucketlists'
   | 'handwritten-post-item'
   | 'handwritten-embedded-get-bucketlist'
   | 'handwritten-embedded-post-item';
@@ -32,6 +33,7 @@ export const LABELS: Record<ScenarioName | BaselineName, string> = {
   login: 'POST /v1/auth/login (argon2id)',
   'hello-world': 'bare Fastify hello world (GET /)',
   'handwritten-get-bucketlist': 'hand-written Fastify + fast-jwt + postgres.js GET /v1/bucketlists/:id',
+  'handwritten-list-bucketlists': 'hand-written Fastify + fast-jwt + postgres.js GET /v1/bucketlists?page_size=20',
   'handwritten-post-item': 'hand-written Fastify + fast-jwt + postgres.js POST /v1/bucketlists/:id/items',
   'handwritten-embedded-get-bucketlist': 'hand-written Fastify + fast-jwt + PGlite GET /v1/bucketlists/:id',
   'handwritten-embedded-post-item': 'hand-written Fastify + fast-jwt + PGlite POST /v1/bucketlists/:id/items',

@@ -110,6 +110,27 @@ t.test('every goal is met by a run that meets them', async (t) => {
   t.match(goals[0]?.actual, '0.95× (9500 / 10000 req/s)');
 });
 
+t.test('a ratio goal quotes the same ratio between the hand-written baselines when both ran', async (t) => {
+  const { scenarios, coldStarts } = fullRun();
+  const withBounds = [
+    ...scenarios,
+    scenario('baseline', 'handwritten-list-bucketlists', 5000),
+    scenario('baseline', 'handwritten-post-item', 3000),
+  ];
+  const goals = evaluateGoals({ scenarios: withBounds, coldStarts });
+  const actual = (name: string) => goals.find((goal) => goal.name === name)?.actual;
+  t.equal(actual('list page (20, with total) vs single GET'), '0.63× (6000 / 9500 req/s); hand-written: 0.50×');
+  t.equal(actual('POST item vs single GET'), '0.53× (5000 / 9500 req/s); hand-written: 0.30×');
+  t.equal(
+    actual('embedded single GET vs PostgreSQL single GET'),
+    '0.53× (5000 / 9500 req/s)',
+    'no PGlite baseline ran',
+  );
+  const markdown = renderMarkdown({ ...report(), goals });
+  t.match(markdown, '"hand-written:" is the same ratio between the hand-written baselines');
+  t.notMatch(renderMarkdown(report()), '"hand-written:"', 'no explanation without such a ratio');
+});
+
 t.test('slow, failing or heavy runs miss their goals', async (t) => {
   const goals = evaluateGoals(fullRun({ single: 8000, p99: 20, rss: 200 }));
   const missed = goals.filter((goal) => goal.met === false).map((goal) => goal.name);
