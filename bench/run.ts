@@ -38,7 +38,14 @@ import {
   stopProcess,
   waitForOk,
 } from './lib/processes.js';
-import { type CpuProfile, renderProfileText, summariseProfile } from './lib/profile.js';
+import {
+  type CpuProfile,
+  costPerRequest,
+  renderCostText,
+  renderProfileText,
+  sourceMapResolver,
+  summariseProfile,
+} from './lib/profile.js';
 import {
   type BenchReport,
   type ColdStartSummary,
@@ -136,6 +143,12 @@ function appEnv(database: DatabaseTarget, port: number, extra: NodeJS.ProcessEnv
   };
 }
 
+const handwrittenEnv = (url: string, port: number) => ({
+  ...baseEnv(),
+  PORT: String(port),
+  DATABASE_URL: url,
+  JWT_SECRET: jwtSecret,
+});
 const handwrittenArgs = () => ['--import', TSX_LOADER, join(REPO, 'bench', 'baselines', 'handwritten.ts')];
 
 /** The production flags (those of `npm start`), then `nodeFlags`, then the entry point. */
@@ -328,6 +341,7 @@ const setup: Record<string, string | number> = {};
 const notes: string[] = [];
 let plans: PlanSummary[] = [];
 let profile: ProfileSummary | undefined;
+let baselineProfile: ProfileSummary | undefined;
 
 async function benchPostgres() {
   const name = `bucketlist_bench_${stamp}_${process.pid}`;
@@ -367,12 +381,7 @@ async function benchPostgres() {
       )
     : undefined;
   const handwritten = options.baselines
-    ? await startServer('baseline-handwritten', handwrittenArgs(), (port) => ({
-        ...baseEnv(),
-        PORT: String(port),
-        DATABASE_URL: url,
-        JWT_SECRET: jwtSecret,
-      }))
+    ? await startServer('baseline-handwritten', handwrittenArgs(), (port) => handwrittenEnv(url, port))
     : undefined;
 
   // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
@@ -411,25 +420,61 @@ async function benchPostgres() {
   }
 
   if (options.profile) {
-    const profileDir = join(workDir, 'profile');
+    // The API's profiled server logs the bench users in; the baseline's run reuses their tokens.
+    let tokens: Map<number, string> | undefined;
+    const getRequests = async (server: Server) => {
+      tokens ??= await logIn(server.baseUrl, fixture, SEED_PASSWORD);
+      return scenarioRequests('get-bucketlist', { fixture, tokens, password: '' });
+    };
     log('profile: GET /v1/bucketlists/:id under node --cpu-prof');
-    const server = await startServer(
-      'api-profile',
-      appArgs('server', ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+    profile = await profiledGet(
+      'get-bucketlist',
+      (flags) => appArgs('server', flags),
       (port) => appEnv(database, port),
+      getRequests,
     );
-    const tokens = await logIn(server.baseUrl, fixture, SEED_PASSWORD);
-    await scenarioRun(server, 'get-bucketlist', fixture, tokens, SEED_PASSWORD);
-    await stopProcess(server.started);
-    const file = readdirSync(profileDir).find((entry) => entry.endsWith('.cpuprofile'));
-    if (!file) throw new Error('node --cpu-prof wrote no profile');
-    const data = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
-    profile = summariseProfile(data, basename(file), { window: lastMeasuredWindow });
-    mkdirSync(join(RESULTS_DIR, stamp), { recursive: true });
-    writeFileSync(join(RESULTS_DIR, stamp, 'get-bucketlist.cpuprofile'), JSON.stringify(data));
-    profile.file = `bench/results/${stamp}/get-bucketlist.cpuprofile`;
     console.log(renderProfileText(profile));
+    if (options.baselines) {
+      log('profile: the hand-written GET under node --cpu-prof, to compare per request');
+      baselineProfile = await profiledGet(
+        'handwritten-get-bucketlist',
+        (flags) => [...flags, ...handwrittenArgs()],
+        (port) => handwrittenEnv(url, port),
+        getRequests,
+      );
+      const costs = costPerRequest(profile, baselineProfile);
+      if (costs) console.log(`\n${renderCostText(costs)}`);
+    }
   }
+}
+
+/**
+ * One measured GET run of a server started under `node --cpu-prof`: the summary of its main
+ * thread's profile over the measured window, with bundled frames traced to their sources. The
+ * profile is kept under bench/results/<stamp>/<name>.cpuprofile.
+ */
+async function profiledGet(
+  name: string,
+  args: (profileFlags: string[]) => string[],
+  env: (port: number) => NodeJS.ProcessEnv,
+  requests: (server: Server) => Promise<ScriptedRequest[]>,
+): Promise<ProfileSummary> {
+  const profileDir = join(workDir, 'profile', name);
+  const server = await startServer(`profile-${name}`, args(['--cpu-prof', '--cpu-prof-dir', profileDir]), env);
+  const measurement = await measure(server, () => requests(server));
+  await stopProcess(server.started);
+  // tsx's loader thread writes a profile of its own; the main thread's has thread id 0.
+  const file = readdirSync(profileDir).find((entry) => /\.0\.\d+\.cpuprofile$/.test(entry));
+  if (!file) throw new Error(`node --cpu-prof wrote no main-thread profile for ${name}`);
+  const data = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
+  const summary = summariseProfile(data, basename(file), {
+    window: lastMeasuredWindow,
+    resolveSource: sourceMapResolver(),
+    requests: measurement.requests,
+  });
+  mkdirSync(join(RESULTS_DIR, stamp), { recursive: true });
+  writeFileSync(join(RESULTS_DIR, stamp, `${name}.cpuprofile`), JSON.stringify(data));
+  return { ...summary, file: `bench/results/${stamp}/${name}.cpuprofile` };
 }
 
 async function benchEmbedded() {
@@ -487,6 +532,7 @@ function writeReport(): BenchReport {
     goals: evaluateGoals({ scenarios, coldStarts }),
     plans,
     ...(profile ? { profile } : {}),
+    ...(baselineProfile ? { baselineProfile } : {}),
   };
   const outDir = join(RESULTS_DIR, stamp);
   mkdirSync(outDir, { recursive: true });

@@ -3,6 +3,7 @@
  * renderings as Markdown and as a hand-written SVG bar chart. Pure functions, unit-tested.
  */
 import type { LoadMeasurement } from './load-output.js';
+import { costPerRequest } from './profile.js';
 
 export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster';
 
@@ -60,6 +61,8 @@ export interface ProfileSummary {
   idleMs: number;
   top: ProfileFrame[];
   byGroup: { group: string; selfMs: number; selfShare: number }[];
+  /** Requests completed in the profiled window, when known. */
+  requests?: number;
 }
 
 export interface Goal {
@@ -80,6 +83,8 @@ export interface BenchReport {
   goals: Goal[];
   plans: PlanSummary[];
   profile?: ProfileSummary;
+  /** The hand-written baseline's profile under the same GET load, to compare per request. */
+  baselineProfile?: ProfileSummary;
 }
 
 export function median(values: number[]): number {
@@ -339,6 +344,24 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push(
         `| ${percent(frame.selfShare)} | ${fixed(frame.selfMs, 0)} | ${escapeCell(frame.functionName)} | ${escapeCell(frame.location)} |`,
       );
+    }
+    const baseline = report.baselineProfile;
+    const costs = baseline && costPerRequest(profile, baseline);
+    if (baseline && costs) {
+      lines.push(
+        '',
+        '### Per request, against the hand-written baseline under the same load',
+        '',
+        `Self time per request of each group, in µs: the API's profile above (${profile.requests} requests) and the hand-written GET's (\`${baseline.file}\`, ${baseline.requests} requests); largest extra cost first.`,
+        '',
+        '| group | API µs | hand-written µs | difference |',
+        '|---|---:|---:|---:|',
+      );
+      for (const cost of [...costs.groups, costs.total]) {
+        lines.push(
+          `| ${escapeCell(cost.group)} | ${fixed(cost.apiMicros, 1)} | ${fixed(cost.baselineMicros, 1)} | ${fixed(cost.apiMicros - cost.baselineMicros, 1)} |`,
+        );
+      }
     }
   }
   return `${lines.join('\n')}\n`;

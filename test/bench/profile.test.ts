@@ -1,6 +1,20 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { planFileName, readPlan } from '../../bench/lib/plans.js';
-import { type CpuProfile, frameGroup, renderProfileText, summariseProfile } from '../../bench/lib/profile.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildSync, transformSync } from 'esbuild';
+import {
+  type CpuProfile,
+  costPerRequest,
+  frameGroup,
+  renderCostText,
+  renderProfileText,
+  sourceMapResolver,
+  summariseProfile,
+} from '../../bench/lib/profile.js';
+import type { ProfileSummary } from '../../bench/lib/report.js';
 
 const frame = (id: number, functionName: string, url = '', lineNumber = 0) => ({
   id,
@@ -25,7 +39,9 @@ const PROFILE: CpuProfile = {
 
 t.test('frames are grouped by package, Node internals, the app and V8 pseudo-frames', async (t) => {
   t.equal(frameGroup('(garbage collector)', ''), '(garbage collector)');
-  t.equal(frameGroup('writev', ''), 'native code (no source)');
+  t.equal(frameGroup('writev', ''), 'native: writev');
+  t.equal(frameGroup('', ''), 'native: (anonymous)');
+  t.equal(frameGroup('f', 'file:///work/main/bench/baselines/handwritten.ts'), 'bench (baselines)');
   t.equal(frameGroup('emit', 'node:events'), 'node internals');
   t.equal(frameGroup('f', 'file:///r/node_modules/fastify/lib/route.js'), 'fastify');
   t.equal(frameGroup('f', 'file:///r/node_modules/@fastify/jwt/node_modules/fast-jwt/src/verifier.js'), 'fast-jwt');
@@ -81,6 +97,136 @@ t.test('the text rendering lists groups and top functions', async (t) => {
   t.match(text, 'get.cpuprofile: 0.0 s busy, 0.0 s idle');
   t.match(text, ' 50.0%  app (src/)');
   t.match(text, ' 50.0%  handler  dist/routes/v1/index.js:10');
+});
+
+/**
+ * A bundle like dist/server.js, built by esbuild from an app file and three packages: one with
+ * plain sources, one like drizzle-orm whose source map points above its own folder (drizzle-orm
+ * is a dependency of the app, so its compiled file is found), and one whose source cannot be
+ * found at all. Returns the bundle's URL and the 0-based position of a marker string in it.
+ */
+function buildBundle(t: Test) {
+  const root = mkdtempSync(join(tmpdir(), 'profile-bundle-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  // A compiled package file with its own source map, whose `sources` entry is `source`.
+  const compiled = (path: string, source: string, marker: string) => {
+    const out = transformSync(`export function ${marker}(): string { return '${marker}'; }`, {
+      loader: 'ts',
+      sourcemap: 'external',
+      sourcefile: source,
+    });
+    const name = path.split('/').at(-1) as string;
+    write(path, `${out.code}//# sourceMappingURL=${name}.map\n`);
+    write(`${path}.map`, out.map);
+  };
+  write('node_modules/plain/index.js', "export function plainMarker() { return 'plainMarker'; }\n");
+  compiled('node_modules/drizzle-orm/pg-core/table.js', '../../src/pg-core/table.ts', 'tableMarker');
+  compiled('node_modules/lost/index.js', '../src/nowhere.ts', 'lostMarker');
+  write(
+    'src/main.js',
+    "import { plainMarker } from 'plain';\nimport { tableMarker } from 'drizzle-orm/pg-core/table.js';\n" +
+      "import { lostMarker } from 'lost';\nexport const all = () => [plainMarker(), tableMarker(), lostMarker(), 'mainMarker'];\n",
+  );
+  buildSync({
+    entryPoints: [join(root, 'src/main.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    sourcemap: true,
+    outfile: join(root, 'dist/main.js'),
+    logLevel: 'silent',
+  });
+  const bundle = readFileSync(join(root, 'dist/main.js'), 'utf8').split('\n');
+  const positionOf = (marker: string) => {
+    // esbuild writes string literals in double quotes.
+    const line = bundle.findIndex((text) => text.includes(`"${marker}"`));
+    return { line, column: bundle[line]?.indexOf(`"${marker}"`) ?? 0 };
+  };
+  return { root, url: pathToFileURL(join(root, 'dist/main.js')).href, positionOf };
+}
+
+t.test('bundled frames are traced through source maps to the package or app file they came from', async (t) => {
+  const { root, url, positionOf } = buildBundle(t);
+  const resolveSource = sourceMapResolver();
+  const traced = (marker: string) => {
+    const { line, column } = positionOf(marker);
+    return resolveSource(url, line, column);
+  };
+  t.equal(traced('plainMarker')?.url, pathToFileURL(join(root, 'node_modules/plain/index.js')).href);
+  t.equal(traced('plainMarker')?.line, 0);
+  t.equal(traced('mainMarker')?.url, pathToFileURL(join(root, 'src/main.js')).href);
+  t.equal(
+    traced('tableMarker')?.url,
+    pathToFileURL(join(root, 'node_modules/drizzle-orm/pg-core/table.js')).href,
+    "a map that points above its package is the dependency's compiled file",
+  );
+  t.equal(
+    traced('lostMarker')?.url,
+    pathToFileURL(join(root, 'node_modules/src/nowhere.ts')).href,
+    'a source found nowhere keeps its traced path',
+  );
+  t.equal(resolveSource('node:events', 1, 1), undefined, 'Node internals have no map');
+  t.equal(resolveSource(pathToFileURL(join(root, 'src/main.js')).href, 0, 0), undefined, 'a file without a map');
+  t.equal(resolveSource(url, 10_000, 0), undefined, 'a position the map does not cover');
+
+  const { line, column } = positionOf('tableMarker');
+  const summary = summariseProfile(
+    {
+      nodes: [{ id: 1, callFrame: { functionName: 'tableMarker', url, lineNumber: line, columnNumber: column } }],
+      startTime: 0,
+      endTime: 1000,
+      samples: [1],
+      timeDeltas: [1000],
+    },
+    'bundle.cpuprofile',
+    { resolveSource },
+  );
+  t.same(
+    summary.byGroup.map((group) => group.group),
+    ['drizzle-orm'],
+  );
+  t.equal(summary.top[0]?.location, 'node_modules/drizzle-orm/pg-core/table.js:1');
+});
+
+const summaryOf = (requests: number | undefined, byGroup: [string, number][]): ProfileSummary => ({
+  file: 'x.cpuprofile',
+  totalMs: byGroup.reduce((total, [, ms]) => total + ms, 0),
+  idleMs: 0,
+  top: [],
+  byGroup: byGroup.map(([group, selfMs]) => ({ group, selfMs, selfShare: 0 })),
+  ...(requests ? { requests } : {}),
+});
+
+t.test('two profiles compare per request, largest extra cost of the API first', async (t) => {
+  const api = summaryOf(1000, [
+    ['native: writev', 20],
+    ['pino', 6],
+    ['fastify', 5],
+    ['tiny', 0.01],
+  ]);
+  const baseline = summaryOf(2000, [
+    ['native: writev', 30],
+    ['fastify', 10],
+    ['bench (baselines)', 2],
+  ]);
+  const costs = costPerRequest(api, baseline);
+  t.same(costs?.groups, [
+    { group: 'pino', apiMicros: 6, baselineMicros: 0 },
+    { group: 'native: writev', apiMicros: 20, baselineMicros: 15 },
+    { group: 'fastify', apiMicros: 5, baselineMicros: 5 },
+    { group: 'bench (baselines)', apiMicros: 0, baselineMicros: 1 },
+  ]);
+  t.same(costs?.total, { group: 'all', apiMicros: 31.01, baselineMicros: 21 });
+  const text = renderCostText(costs as NonNullable<typeof costs>);
+  t.match(text, /pino +6\.0 +0\.0 +6\.0/);
+  t.match(text, /all +31\.0 +21\.0 +10\.0/);
+  t.notMatch(text, 'tiny');
+  t.equal(costPerRequest(summaryOf(undefined, []), baseline), undefined, 'no request count, no comparison');
+  t.equal(costPerRequest(api, summaryOf(undefined, [])), undefined);
 });
 
 const PLAN = `Limit  (cost=17.91..17.92 rows=1 width=589) (actual time=1.404..1.407 rows=5 loops=1)

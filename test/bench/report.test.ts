@@ -6,6 +6,7 @@ import {
   HANDWRITTEN,
   HELLO,
   median,
+  type ProfileSummary,
   type RoundMeasurement,
   renderMarkdown,
   renderRatioSvg,
@@ -200,6 +201,29 @@ t.test('the Markdown report has the results table, cold starts, goals, plans and
   t.match(markdown, '| 30.0% | 300 | fastify |');
   t.notMatch(markdown, 'tiny');
   t.match(markdown, '| 10.0% | 100 | handler | dist/app.js:1 |');
+  t.notMatch(markdown, '### Per request', 'no baseline profile, no comparison');
+});
+
+t.test('with the baseline profiled too, the report compares the two per request', async (t) => {
+  const base = report();
+  const markdown = renderMarkdown(
+    report({
+      profile: { ...(base.profile as ProfileSummary), requests: 1000 },
+      baselineProfile: {
+        file: 'bench/results/x/handwritten.cpuprofile',
+        totalMs: 500,
+        idleMs: 0,
+        top: [],
+        byGroup: [{ group: 'fastify', selfMs: 100, selfShare: 0.2 }],
+        requests: 2000,
+      },
+    }),
+  );
+  t.match(markdown, '### Per request, against the hand-written baseline under the same load');
+  t.match(markdown, '(1000 requests)');
+  t.match(markdown, '(`bench/results/x/handwritten.cpuprofile`, 2000 requests)');
+  t.match(markdown, '| fastify | 300.0 | 50.0 | 250.0 |');
+  t.match(markdown, '| all | 1000.0 | 250.0 | 750.0 |');
 });
 
 t.test('the Markdown report shows status shares, failures, missed and unmeasured goals', async (t) => {
