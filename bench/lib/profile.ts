@@ -16,10 +16,19 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Where a frame's code comes from: a package, Node itself, the app, or V8's pseudo-frames. */
-export function frameGroup(functionName: string, url: string): string {
-  // Native frames by name: writev, writeBuffer and writeString are the sockets' and files' writes.
-  if (!url) return functionName.startsWith('(') ? functionName : `native: ${functionName || '(anonymous)'}`;
+/**
+ * Where a frame's code comes from: a package, Node itself, the app, V8's pseudo-frames, code
+ * compiled at run time, or a native function (by name: writev, writeBuffer and writeString are the
+ * writes to sockets and files).
+ */
+export function frameGroup(functionName: string, url: string, lineNumber = -1): string {
+  if (!url) {
+    if (functionName.startsWith('(')) return functionName;
+    if (functionName.startsWith('RegExp: ')) return 'regular expressions';
+    // A position without a script: code made with `new Function`, as Ajv's validators are.
+    if (lineNumber >= 0) return 'generated code (new Function)';
+    return `native: ${functionName || '(anonymous)'}`;
+  }
   if (url.startsWith('node:')) return 'node internals';
   // The last node_modules segment names the package whose code this is.
   const packages = [...url.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
@@ -139,7 +148,7 @@ export function summariseProfile(profile: CpuProfile, file: string, options: Sum
     const entry = byFrame.get(key) ?? {
       functionName,
       location,
-      group: frameGroup(frame.functionName, source.url),
+      group: frameGroup(frame.functionName, source.url, source.line),
       micros: 0,
     };
     entry.micros += micros;
@@ -192,7 +201,7 @@ export interface GroupCost {
 }
 
 export interface RequestCosts {
-  /** Largest extra cost of the API first; groups under 0.05 µs in both are left out. */
+  /** Largest extra cost of the API first; groups under 0.1 µs in both are left out. */
   groups: GroupCost[];
   /** All busy time per request, every group included. */
   total: GroupCost;
@@ -211,7 +220,7 @@ export function costPerRequest(api: ProfileSummary, baseline: ProfileSummary): R
   const baselineCosts = perRequest(baseline, baseline.requests);
   const groups = [...new Set([...apiCosts.keys(), ...baselineCosts.keys()])]
     .map((group) => ({ group, apiMicros: apiCosts.get(group) ?? 0, baselineMicros: baselineCosts.get(group) ?? 0 }))
-    .filter((cost) => Math.max(cost.apiMicros, cost.baselineMicros) >= 0.05)
+    .filter((cost) => Math.max(cost.apiMicros, cost.baselineMicros) >= 0.1)
     .sort((a, b) => b.apiMicros - b.baselineMicros - (a.apiMicros - a.baselineMicros));
   return {
     groups,
@@ -226,10 +235,11 @@ export function costPerRequest(api: ProfileSummary, baseline: ProfileSummary): R
 /** The per-request comparison as text, for the terminal. */
 export function renderCostText(costs: RequestCosts): string {
   const micros = (value: number) => value.toFixed(1).padStart(8);
-  const lines = [`self µs per request: ${'API'.padStart(12)}  hand-written  difference`];
+  const width = Math.max(...costs.groups.map((cost) => cost.group.length), 20) + 2;
+  const lines = [`  ${'self µs per request'.padEnd(width)}     API  hand-written  difference`];
   for (const cost of [...costs.groups, costs.total]) {
     lines.push(
-      `  ${cost.group.padEnd(24)}${micros(cost.apiMicros)}  ${micros(cost.baselineMicros)}    ${micros(cost.apiMicros - cost.baselineMicros)}`,
+      `  ${cost.group.padEnd(width)}${micros(cost.apiMicros)}  ${micros(cost.baselineMicros)}    ${micros(cost.apiMicros - cost.baselineMicros)}`,
     );
   }
   return lines.join('\n');

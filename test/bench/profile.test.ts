@@ -41,6 +41,8 @@ t.test('frames are grouped by package, Node internals, the app and V8 pseudo-fra
   t.equal(frameGroup('(garbage collector)', ''), '(garbage collector)');
   t.equal(frameGroup('writev', ''), 'native: writev');
   t.equal(frameGroup('', ''), 'native: (anonymous)');
+  t.equal(frameGroup('RegExp: ^a+$', ''), 'regular expressions');
+  t.equal(frameGroup('validate1', '', 2), 'generated code (new Function)');
   t.equal(frameGroup('f', 'file:///work/main/bench/baselines/handwritten.ts'), 'bench (baselines)');
   t.equal(frameGroup('emit', 'node:events'), 'node internals');
   t.equal(frameGroup('f', 'file:///r/node_modules/fastify/lib/route.js'), 'fastify');
