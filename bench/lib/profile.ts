@@ -88,7 +88,7 @@ let dependencies: string[] | undefined;
 function appDependencies(): string[] {
   const manifest = new URL('../../package.json', import.meta.url);
   dependencies ??= Object.keys(
-    (JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {},
+    (JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies: Record<string, string> }).dependencies,
   );
   return dependencies;
 }

@@ -73,6 +73,12 @@ t.test('self time is summed per function and group, as a share of the busy time'
   t.equal(summary.top.find((entry) => entry.functionName === '(garbage collector)')?.location, '');
 });
 
+t.test('a summary knows its request count when given one, and a sample without a delta counts zero', async (t) => {
+  t.equal(summariseProfile(PROFILE, 'get.cpuprofile', { requests: 5 }).requests, 5);
+  t.equal(summariseProfile(PROFILE, 'get.cpuprofile').requests, undefined);
+  t.equal(summariseProfile({ ...PROFILE, samples: [2, 2], timeDeltas: [1000] }, 'short').totalMs, 1);
+});
+
 t.test('a window keeps only the samples of the measured run', async (t) => {
   const summary = summariseProfile(PROFILE, 'get.cpuprofile', {
     top: 1,
@@ -128,10 +134,12 @@ function buildBundle(t: Test) {
   write('node_modules/plain/index.js', "export function plainMarker() { return 'plainMarker'; }\n");
   compiled('node_modules/drizzle-orm/pg-core/table.js', '../../src/pg-core/table.ts', 'tableMarker');
   compiled('node_modules/lost/index.js', '../src/nowhere.ts', 'lostMarker');
+  compiled('node_modules/gone/index.js', '../../../gone.ts', 'goneMarker');
   write(
     'src/main.js',
     "import { plainMarker } from 'plain';\nimport { tableMarker } from 'drizzle-orm/pg-core/table.js';\n" +
-      "import { lostMarker } from 'lost';\nexport const all = () => [plainMarker(), tableMarker(), lostMarker(), 'mainMarker'];\n",
+      "import { lostMarker } from 'lost';\nimport { goneMarker } from 'gone';\n" +
+      "export const all = () => [plainMarker(), tableMarker(), lostMarker(), goneMarker(), 'mainMarker'];\n",
   );
   buildSync({
     entryPoints: [join(root, 'src/main.js')],
@@ -171,6 +179,7 @@ t.test('bundled frames are traced through source maps to the package or app file
     pathToFileURL(join(root, 'node_modules/src/nowhere.ts')).href,
     'a source found nowhere keeps its traced path',
   );
+  t.equal(traced('goneMarker')?.url, pathToFileURL(join(root, '../gone.ts')).href, 'so does one outside any package');
   t.equal(resolveSource('node:events', 1, 1), undefined, 'Node internals have no map');
   t.equal(resolveSource(pathToFileURL(join(root, 'src/main.js')).href, 0, 0), undefined, 'a file without a map');
   t.equal(resolveSource(url, 10_000, 0), undefined, 'a position the map does not cover');
@@ -190,6 +199,11 @@ t.test('bundled frames are traced through source maps to the package or app file
   t.same(
     summary.byGroup.map((group) => group.group),
     ['drizzle-orm'],
+  );
+  t.same(
+    summariseProfile(PROFILE, 'unmapped.cpuprofile', { resolveSource }).byGroup.map((group) => group.group),
+    ['app (src/)', 'postgres', '(garbage collector)'],
+    'frames without a column or a map keep their own location',
   );
   t.equal(summary.top[0]?.location, 'node_modules/drizzle-orm/pg-core/table.js:1');
 });
