@@ -8,10 +8,20 @@
  * `npm run bench -- --help` lists the flags.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSigner } from 'fast-jwt';
 import { describePlans, explainListQueries } from './explain.js';
 import { itemEtags, logIn } from './lib/api.js';
 import {
@@ -28,7 +38,16 @@ import { findLoadGenerator, type LoadGenerator, runLoad } from './lib/load.js';
 import type { ScriptedRequest } from './lib/lua-data.js';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
 import {
-  freePort,
+  lockStamp,
+  needsInstall,
+  PEER_SCENARIOS,
+  type Peer,
+  PEERS,
+  parsePeerScenario,
+  peerScenario,
+} from './lib/peers.js';
+import { portPicker } from './lib/ports.js';
+import {
   logTail,
   runCommand,
   type Started,
@@ -169,14 +188,17 @@ interface Server {
   includeChildren: boolean;
 }
 
+const nextPort = portPicker(options.ports);
+
 async function startServer(
   name: string,
   args: string[],
   env: (port: number) => NodeJS.ProcessEnv,
   cpuList = SERVER_CPUS,
   includeChildren = false,
+  readyPath = '/healthz',
 ): Promise<Server> {
-  const port = await freePort();
+  const port = await nextPort();
   const started = startProcess({
     name,
     cpus: cpuList,
@@ -188,7 +210,7 @@ async function startServer(
     logFile: join(workDir, 'logs', `${name}.log`),
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const startMs = await waitForOk(started, `${baseUrl}/healthz`, 120_000);
+  const startMs = await waitForOk(started, `${baseUrl}${readyPath}`, 120_000);
   return { started, baseUrl, startMs, includeChildren };
 }
 
@@ -337,6 +359,67 @@ async function measureColdStarts(target: 'postgres' | 'embedded', database: Data
   log(`cold start (${target}): ${roundsMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 }
 
+const PEERS_DIR = join(REPO, 'bench', 'peers');
+
+/** `npm ci` of a peer's own package, unless its node_modules already holds that lock's install. */
+async function installPeer(peer: Peer) {
+  const dir = join(PEERS_DIR, peer.name);
+  const lock = readFileSync(join(dir, 'package-lock.json'), 'utf8');
+  const stampFile = join(dir, 'node_modules', '.bench-lock-sha256');
+  if (!needsInstall(lock, existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : undefined)) return;
+  log(`${peer.title}: npm ci --prefix bench/peers/${peer.name}`);
+  const args = ['ci', '--prefix', join('bench', 'peers', peer.name), '--no-audit', '--no-fund', '--ignore-scripts'];
+  const result = await runCommand('npm', args, { cwd: REPO, timeoutMs: 10 * 60_000 });
+  if (result.code !== 0) throw new Error(`npm ci for ${peer.title} failed:\n${result.stdout}${result.stderr}`);
+  writeFileSync(stampFile, lockStamp(lock));
+}
+
+/** The dependency versions a peer pins, for the report. */
+function peerVersions(peer: Peer): string {
+  const manifest = JSON.parse(readFileSync(join(PEERS_DIR, peer.name, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  return Object.entries(manifest.dependencies)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
+}
+
+interface RunningPeer {
+  peer: Peer;
+  server: Server;
+}
+
+/** Installs, configures and starts each peer on the bench's database, pinned like the API. */
+async function startPeers(url: string): Promise<RunningPeer[]> {
+  const running: RunningPeer[] = [];
+  for (const peer of PEERS) {
+    await installPeer(peer);
+    const configFile = join(workDir, `peer-${peer.name}.json`);
+    const config = peer.config({ connectionString: url, jwtSecret, logLevel: options.logLevel, poolSize: 10 });
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const server = await startServer(
+      `peer-${peer.name}`,
+      [join(PEERS_DIR, peer.name, peer.entry)],
+      (port) => ({ ...baseEnv(), PORT: String(port), PEER_CONFIG: configFile }),
+      SERVER_CPUS,
+      false,
+      peer.readyPath,
+    );
+    setup[`peer: ${peer.title}`] =
+      `${peerVersions(peer)} (bench/peers/${peer.name}/), node ${join('bench', 'peers', peer.name, peer.entry)}, pinned with taskset -c ${SERVER_CPUS}; started in ${(server.startMs / 1000).toFixed(2)} s`;
+    notes.push(...peer.differences.map((difference) => `${peer.title}: ${difference}`));
+    running.push({ peer, server });
+  }
+  return running;
+}
+
+/** A token for each fixture user in the form the peer wants, signed with the API's secret. */
+function peerTokens(peer: Peer, fixture: Fixture): Map<number, string> {
+  // As long as the API's access tokens live in the bench (ACCESS_TOKEN_TTL).
+  const sign = createSigner({ key: jwtSecret, algorithm: 'HS256', expiresIn: 3600 * 1000 });
+  return new Map(fixture.users.map((user) => [user.id, sign(peer.claims(user.id))]));
+}
+
 const setup: Record<string, string | number> = {};
 const notes: string[] = [];
 let plans: PlanSummary[] = [];
@@ -344,7 +427,7 @@ let profile: ProfileSummary | undefined;
 let baselineProfile: ProfileSummary | undefined;
 
 async function benchPostgres() {
-  const name = `bucketlist_bench_${stamp}_${process.pid}`;
+  const name = `${options.databasePrefix}_${stamp}_${process.pid}`;
   await createDatabase(options.adminUrl, name);
   if (!options.keep) cleanups.push(() => dropDatabase(options.adminUrl, name));
   const url = databaseUrl(options.adminUrl, name);
@@ -383,6 +466,9 @@ async function benchPostgres() {
   const handwritten = options.baselines
     ? await startServer('baseline-handwritten', handwrittenArgs(), (port) => handwrittenEnv(url, port))
     : undefined;
+  // The peers are measured on the scenarios they share with this run.
+  const peerScenarios = PEER_SCENARIOS.filter((scenario) => options.scenarios.includes(scenario));
+  const peers = options.peers && peerScenarios.length > 0 ? await startPeers(url) : [];
 
   // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
   for (let round = 1; round <= options.rounds; round++) {
@@ -400,8 +486,17 @@ async function benchPostgres() {
         'post-item': 'handwritten-post-item',
       });
     }
+    for (const { peer, server } of peers) {
+      const peerTokensOfRound = peerTokens(peer, fixture);
+      for (const scenario of peerScenarios) {
+        const requests = async () => peer.requests(scenario, { fixture, tokens: peerTokensOfRound });
+        record('peer', peerScenario(peer, scenario), await measure(server, requests));
+      }
+    }
   }
-  for (const server of [app, hello, handwritten]) if (server) await stopProcess(server.started);
+  for (const server of [app, hello, handwritten, ...peers.map((peer) => peer.server)]) {
+    if (server) await stopProcess(server.started);
+  }
 
   if (options.cluster) {
     log(`cluster: ${options.workers} workers (src/cluster.ts), taskset -c ${CLUSTER_CPUS}`);
@@ -517,9 +612,13 @@ async function benchEmbedded() {
 }
 
 function writeReport(): BenchReport {
+  const label = (scenario: string) => {
+    const peerRun = parsePeerScenario(scenario);
+    return peerRun ? peerRun.peer.labels[peerRun.scenario] : LABELS[scenario as keyof typeof LABELS];
+  };
   const scenarios = withRatios(
     [...rounds.values()].map((entry) =>
-      summariseScenario(entry.target, entry.scenario, LABELS[entry.scenario as keyof typeof LABELS], entry.rounds),
+      summariseScenario(entry.target, entry.scenario, label(entry.scenario), entry.rounds),
     ),
   );
   const report: BenchReport = {
@@ -573,7 +672,7 @@ async function main() {
     machine: `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
     node: process.version,
     'load generator': `${generator.kind} ${generator.version}, ${generator.kind === 'wrk' ? '1 thread, ' : ''}${options.connections} connections, pinned with taskset -c ${LOAD_CPUS}`,
-    servers: `API and baselines pinned with taskset -c ${SERVER_CPUS}; cluster mode taskset -c ${CLUSTER_CPUS} (sharing core ${LOAD_CPUS} with the load generator)`,
+    servers: `API, baselines and peers pinned with taskset -c ${SERVER_CPUS}; cluster mode taskset -c ${CLUSTER_CPUS} (sharing core ${LOAD_CPUS} with the load generator)`,
     runs: `${options.rounds} rounds × (${options.warmupSeconds} s warm-up + ${options.durationSeconds} s measured) per scenario, rounds outermost`,
     'API process': `node ${PRODUCTION_NODE_FLAGS.join(' ')} ${options.runtime === 'dist' ? 'dist/server.js (npm start, after npm run build)' : '--import tsx src/server.ts'}, NODE_ENV=production, LOG_LEVEL=${options.logLevel} (to a file), default DATABASE_POOL_SIZE (10)`,
   });

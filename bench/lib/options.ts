@@ -11,6 +11,8 @@ export interface BenchOptions {
   embedded: boolean;
   scenarios: ScenarioName[];
   baselines: boolean;
+  /** Run the peers (bench/peers/) next to the API on the PostgreSQL target. */
+  peers: boolean;
   explain: boolean;
   profile: boolean;
   cluster: boolean;
@@ -19,6 +21,10 @@ export interface BenchOptions {
   seed: { users: number; bucketlists: number; items: number };
   benchUsers: number;
   adminUrl: string;
+  /** The bench database's name starts with it (then the time and the pid). */
+  databasePrefix: string;
+  /** Where the bench's servers listen; any free port when not given. */
+  ports?: { from: number; to: number };
   logLevel: string;
   /** Extra environment for the API processes (KEY=VALUE), reported with the results. */
   appEnv: Record<string, string>;
@@ -36,9 +42,12 @@ export const USAGE = `npm run bench -- [flags]
   --duration S          measured seconds per run, 1-15 (default 10)
   --connections N       concurrent connections (default 50)
   --embedded            also run every scenario on the embedded PGlite (temporary DATA_DIR)
-  --no-postgres         skip the PostgreSQL target (and so the baselines, explain and cluster)
+  --no-postgres         skip the PostgreSQL target (and so the baselines, peers, explain and cluster)
   --scenarios a,b       only these app scenarios (${APP_SCENARIOS.join(', ')})
   --no-baselines        skip the hello-world and hand-written baselines
+  --no-peers            skip the peers (Platformatic DB), which otherwise run with the PostgreSQL
+                        target on the GET and the list page; each is installed on demand with
+                        \`npm ci --prefix bench/peers/<name>\` (its own package.json and lock)
   --no-explain          skip EXPLAIN ANALYZE of the list queries (bench/plans/)
   --no-profile          skip the --cpu-prof run of GET /v1/bucketlists/:id
   --no-cluster          skip the node:cluster run (src/cluster.ts)
@@ -48,6 +57,8 @@ export const USAGE = `npm run bench -- [flags]
   --bench-users N       seeded users whose rows the scenarios spread over (default 10)
   --admin-url URL       PostgreSQL server to create the bench database on
                         (default postgres://postgres@127.0.0.1:5432/postgres)
+  --database-prefix P   the bench database's name prefix (default bucketlist_bench)
+  --ports FROM-TO       the ports the servers listen on, on 127.0.0.1 (default: any free port)
   --log-level LEVEL     the API's LOG_LEVEL (default info, as in production)
   --app-env KEY=VALUE   extra environment for the API (repeatable; reported with the results)
   --no-build            do not run \`npm run build\` first (dist/ must be current)
@@ -69,6 +80,16 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')}`);
   return value as T;
+}
+
+function portRange(value: string | undefined): { from: number; to: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  const [from, to] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || from < 1024 || to > 65_535 || from > to) {
+    throw new Error(`--ports wants FROM-TO, two ports from 1024 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return { from, to };
 }
 
 function parseEnvPairs(pairs: string[]): Record<string, string> {
@@ -95,6 +116,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       embedded: { type: 'boolean', default: false },
       scenarios: { type: 'string' },
       baselines: { type: 'boolean', default: true },
+      peers: { type: 'boolean', default: true },
       explain: { type: 'boolean', default: true },
       profile: { type: 'boolean', default: true },
       cluster: { type: 'boolean', default: true },
@@ -105,6 +127,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       items: { type: 'string' },
       'bench-users': { type: 'string' },
       'admin-url': { type: 'string' },
+      'database-prefix': { type: 'string' },
+      ports: { type: 'string' },
       'log-level': { type: 'string' },
       'app-env': { type: 'string', multiple: true },
       build: { type: 'boolean', default: true },
@@ -127,6 +151,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     embedded: values.embedded,
     scenarios,
     baselines: values.baselines,
+    peers: values.peers,
     explain: values.explain,
     profile: values.profile,
     cluster: values.cluster,
@@ -139,6 +164,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
     benchUsers: integer('bench-users', values['bench-users'], 10, 1, 1000),
     adminUrl: values['admin-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    databasePrefix: values['database-prefix'] ?? 'bucketlist_bench',
+    ports: portRange(values.ports),
     logLevel: oneOf(
       'log-level',
       values['log-level'],
@@ -153,6 +180,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     help: values.help,
   };
   if (!options.postgres && !options.embedded) throw new Error('nothing to measure: --no-postgres without --embedded');
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(options.databasePrefix)) {
+    throw new Error('--database-prefix wants lower-case letters, digits and _ (up to 31), starting with a letter');
+  }
   if (options.benchUsers > options.seed.users) throw new Error('--bench-users cannot exceed --users');
   return options;
 }

@@ -3,9 +3,10 @@
  * renderings as Markdown and as a hand-written SVG bar chart. Pure functions, unit-tested.
  */
 import type { LoadMeasurement } from './load-output.js';
+import { PEER_SCENARIOS, PEERS, type PeerScenario, parsePeerScenario, peerScenario } from './peers.js';
 import { costPerRequest } from './profile.js';
 
-export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster';
+export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster' | 'peer';
 
 /** One measured round: what the load generator saw plus the server's peak memory. */
 export interface RoundMeasurement extends LoadMeasurement {
@@ -31,6 +32,8 @@ export interface ScenarioSummary {
   statusShares?: Record<string, number>;
   ratioToHello?: number;
   ratioToHandwritten?: number;
+  /** The API's req/s as a multiple of each peer's on the same scenario, by the peer's title. */
+  ratioToPeers?: Record<string, number>;
 }
 
 export interface ColdStartSummary {
@@ -139,19 +142,38 @@ export function summariseScenario(
 export const HELLO = 'hello-world';
 export const HANDWRITTEN = 'handwritten-get-bucketlist';
 
-/** Every non-baseline scenario's req/s as a multiple of each baseline's. */
+/**
+ * Every non-baseline scenario's req/s as a multiple of each baseline's; and each PostgreSQL
+ * scenario that a peer ran too (same database, one process on the same core), as a multiple of
+ * the peer's.
+ */
 export function withRatios(scenarios: ScenarioSummary[]): ScenarioSummary[] {
-  const baseline = (name: string) =>
-    scenarios.find((entry) => entry.target === 'baseline' && entry.scenario === name)?.requestsPerSecond;
-  const hello = baseline(HELLO);
-  const handwritten = baseline(HANDWRITTEN);
+  const requestsOf = (target: Target, name: string) =>
+    scenarios.find((entry) => entry.target === target && entry.scenario === name)?.requestsPerSecond;
+  const hello = requestsOf('baseline', HELLO);
+  const handwritten = requestsOf('baseline', HANDWRITTEN);
   return scenarios.map((entry) => {
     if (entry.target === 'baseline') return entry;
     const next = { ...entry };
     if (hello) next.ratioToHello = entry.requestsPerSecond / hello;
     if (handwritten) next.ratioToHandwritten = entry.requestsPerSecond / handwritten;
+    if (entry.target === 'postgres' && PEER_SCENARIOS.includes(entry.scenario as PeerScenario)) {
+      for (const peer of PEERS) {
+        const peerRequests = requestsOf('peer', peerScenario(peer, entry.scenario as PeerScenario));
+        if (peerRequests)
+          next.ratioToPeers = { ...next.ratioToPeers, [peer.title]: entry.requestsPerSecond / peerRequests };
+      }
+    }
     return next;
   });
+}
+
+/** The titles of the peers that ran, in the order of PEERS. */
+export function peersIn(scenarios: ScenarioSummary[]): string[] {
+  const ran = new Set(
+    scenarios.filter((entry) => entry.target === 'peer').map((entry) => parsePeerScenario(entry.scenario)?.peer.title),
+  );
+  return PEERS.map((peer) => peer.title).filter((title) => ran.has(title));
 }
 
 const fixed = (value: number | undefined, digits: number) =>
@@ -267,18 +289,25 @@ export function renderMarkdown(report: BenchReport): string {
   for (const [key, value] of Object.entries(report.setup)) lines.push(`- ${key}: ${value}`);
   for (const note of report.notes) lines.push(`- ${note}`);
   lines.push('', '## Results (medians of rounds; RSS is the peak over all rounds)', '');
+  const peers = peersIn(report.scenarios);
   lines.push(
-    '| target | scenario | ok req/s | all resp/s | p50 ms | p99 ms | peak RSS MB | responses | × hello-world | × hand-written |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|',
+    `| target | scenario | ok req/s | all resp/s | p50 ms | p99 ms | peak RSS MB | responses | × hello-world | × hand-written |${peers.map((title) => ` × ${title} |`).join('')}`,
+    `|---|---|---:|---:|---:|---:|---:|---|---:|---:|${'---:|'.repeat(peers.length)}`,
   );
   for (const entry of report.scenarios) {
+    const peerCells = peers.map((title) => ` ${fixed(entry.ratioToPeers?.[title], 3)} |`).join('');
     lines.push(
-      `| ${entry.target} | ${escapeCell(entry.label)} | ${fixed(entry.requestsPerSecond, 0)} | ${fixed(entry.responsesPerSecond, 0)} | ${fixed(entry.latencyP50Ms, 2)} | ${fixed(entry.latencyP99Ms, 2)} | ${fixed(entry.maxRssMb, 1)} | ${statusText(entry)} | ${fixed(entry.ratioToHello, 3)} | ${fixed(entry.ratioToHandwritten, 3)} |`,
+      `| ${entry.target} | ${escapeCell(entry.label)} | ${fixed(entry.requestsPerSecond, 0)} | ${fixed(entry.responsesPerSecond, 0)} | ${fixed(entry.latencyP50Ms, 2)} | ${fixed(entry.latencyP99Ms, 2)} | ${fixed(entry.maxRssMb, 1)} | ${statusText(entry)} | ${fixed(entry.ratioToHello, 3)} | ${fixed(entry.ratioToHandwritten, 3)} |${peerCells}`,
     );
   }
   lines.push(
     '',
     '"ok req/s" counts only 2xx/3xx responses; ratios and goals use it. Latencies cover every response.',
+    ...(peers.length > 0
+      ? [
+          '"× <peer>" is the API\'s req/s over the peer\'s on the same scenario, rows and database (above 1: the API is faster).',
+        ]
+      : []),
     '',
     'Per round (ok req/s):',
     '',
@@ -374,54 +403,64 @@ const escapeXml = (text: string) =>
   );
 
 /**
- * A horizontal bar chart of each scenario's req/s relative to both baselines, with a line at
- * 1.0 (as fast as the baseline). Hand-written SVG: no dependency, viewable in any browser.
+ * A horizontal bar chart of each scenario's req/s relative to both baselines, and to each peer
+ * that ran the same scenario, with a line at 1.0 (as fast). Hand-written SVG: no dependency,
+ * viewable in any browser.
  */
 export function renderRatioSvg(scenarios: ScenarioSummary[]): string {
   const rows = scenarios.filter((entry) => entry.target !== 'baseline');
+  const peers = peersIn(scenarios);
   const labels = rows.map((entry) => `${entry.target}: ${entry.label}`);
   // About 6.5 px per character of 12 px sans-serif: wide enough for the longest label.
   const labelWidth = Math.max(200, Math.ceil(Math.max(0, ...labels.map((label) => label.length)) * 6.5) + 20);
   const chartWidth = 460;
   const barHeight = 12;
-  const rowHeight = 2 * barHeight + 12;
+  const rowHeight = (2 + peers.length) * barHeight + 12;
   const top = 40;
-  const height = top + rows.length * rowHeight + 40;
-  const maxRatio = Math.max(1, ...rows.flatMap((entry) => [entry.ratioToHello ?? 0, entry.ratioToHandwritten ?? 0]));
+  const bottom = top + rows.length * rowHeight;
+  const legendLines = 1 + peers.length;
+  const height = bottom + 24 + legendLines * 16;
+  const barsOf = (entry: ScenarioSummary) => [
+    entry.ratioToHello,
+    entry.ratioToHandwritten,
+    ...peers.map((title) => entry.ratioToPeers?.[title]),
+  ];
+  const maxRatio = Math.max(1, ...rows.flatMap((entry) => barsOf(entry).map((ratio) => ratio ?? 0)));
   const scale = (ratio: number) => (ratio / maxRatio) * chartWidth;
-  const colors = { hello: '#8da0cb', handwritten: '#fc8d62' };
+  const peerColors = ['#66c2a5', '#e78ac3', '#a6d854'];
+  const colors = ['#8da0cb', '#fc8d62', ...peers.map((_, index) => peerColors[index % peerColors.length] as string)];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 80}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">successful req/s relative to the baselines (1.0 = as fast as the baseline)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">successful req/s relative to the baselines${peers.length > 0 ? ' and peers' : ''} (1.0 = as fast)</text>`,
   ];
   rows.forEach((entry, index) => {
     const y = top + index * rowHeight;
     parts.push(
       `<text x="${labelWidth - 8}" y="${y + barHeight + 4}" text-anchor="end">${escapeXml(labels[index] as string)}</text>`,
     );
-    const bars: [keyof typeof colors, number | undefined][] = [
-      ['hello', entry.ratioToHello],
-      ['handwritten', entry.ratioToHandwritten],
-    ];
-    bars.forEach(([kind, ratio], barIndex) => {
+    barsOf(entry).forEach((ratio, barIndex) => {
       if (ratio === undefined) return;
       const barY = y + barIndex * barHeight;
       parts.push(
-        `<rect x="${labelWidth}" y="${barY}" width="${scale(ratio).toFixed(1)}" height="${barHeight - 1}" fill="${colors[kind]}"/>`,
+        `<rect x="${labelWidth}" y="${barY}" width="${scale(ratio).toFixed(1)}" height="${barHeight - 1}" fill="${colors[barIndex]}"/>`,
         `<text x="${(labelWidth + scale(ratio) + 4).toFixed(1)}" y="${barY + barHeight - 2}" font-size="10">${ratio.toFixed(2)}</text>`,
       );
     });
   });
   const oneX = (labelWidth + scale(1)).toFixed(1);
-  const bottom = top + rows.length * rowHeight;
+  const legend = (x: number, line: number, color: string, text: string) => [
+    `<rect x="${x}" y="${bottom + 14 + line * 16}" width="12" height="10" fill="${color}"/>`,
+    `<text x="${x + 16}" y="${bottom + 23 + line * 16}">${escapeXml(text)}</text>`,
+  ];
   parts.push(
     `<line x1="${oneX}" y1="${top - 6}" x2="${oneX}" y2="${bottom}" stroke="#333" stroke-dasharray="4 3"/>`,
     `<text x="${oneX}" y="${top - 10}" text-anchor="middle" font-size="10">1.0</text>`,
-    `<rect x="${labelWidth}" y="${bottom + 14}" width="12" height="10" fill="${colors.hello}"/>`,
-    `<text x="${labelWidth + 16}" y="${bottom + 23}">× hello-world Fastify</text>`,
-    `<rect x="${labelWidth + 170}" y="${bottom + 14}" width="12" height="10" fill="${colors.handwritten}"/>`,
-    `<text x="${labelWidth + 186}" y="${bottom + 23}">× hand-written Fastify + postgres.js GET</text>`,
+    ...legend(labelWidth, 0, colors[0] as string, '× hello-world Fastify'),
+    ...legend(labelWidth + 170, 0, colors[1] as string, '× hand-written Fastify + postgres.js GET'),
+    ...peers.flatMap((title, index) =>
+      legend(labelWidth, index + 1, colors[index + 2] as string, `× ${title} (the API over the peer, same scenario)`),
+    ),
     '</svg>',
   );
   return `${parts.join('\n')}\n`;

@@ -118,6 +118,7 @@ t.test('the defaults: 3 rounds of 3 s warm-up and 10 s, 50 connections, PostgreS
     postgres: true,
     embedded: false,
     baselines: true,
+    peers: true,
     explain: true,
     profile: true,
     cluster: true,
@@ -126,6 +127,8 @@ t.test('the defaults: 3 rounds of 3 s warm-up and 10 s, 50 connections, PostgreS
     seed: { users: 100, bucketlists: 100, items: 10 },
     benchUsers: 10,
     adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+    databasePrefix: 'bucketlist_bench',
+    ports: undefined,
     logLevel: 'info',
     appEnv: {},
     build: true,
@@ -141,8 +144,9 @@ t.test('flags set every option', async (t) => {
   const options = parseOptions(
     [
       '--rounds=5 --warmup=0 --duration=15 --connections=8 --embedded --no-postgres --scenarios=login,get-bucketlist',
-      '--no-baselines --no-explain --no-profile --no-cluster --no-cold-start --workers=4 --users=5 --bucketlists=2',
-      '--items=3 --bench-users=5 --admin-url=postgres://x@h/db --log-level=warn --app-env=A_B=1 --app-env=C=x=y',
+      '--no-baselines --no-peers --no-explain --no-profile --no-cluster --no-cold-start --workers=4 --users=5 --bucketlists=2',
+      '--items=3 --bench-users=5 --admin-url=postgres://x@h/db --database-prefix=peers_bench --ports=4200-4299',
+      '--log-level=warn --app-env=A_B=1 --app-env=C=x=y',
       '--no-build --runtime=tsx --load-generator=autocannon --keep -h',
     ]
       .join(' ')
@@ -157,6 +161,7 @@ t.test('flags set every option', async (t) => {
     embedded: true,
     scenarios: ['login', 'get-bucketlist'],
     baselines: false,
+    peers: false,
     explain: false,
     profile: false,
     cluster: false,
@@ -165,6 +170,8 @@ t.test('flags set every option', async (t) => {
     seed: { users: 5, bucketlists: 2, items: 3 },
     benchUsers: 5,
     adminUrl: 'postgres://x@h/db',
+    databasePrefix: 'peers_bench',
+    ports: { from: 4200, to: 4299 },
     logLevel: 'warn',
     appEnv: { A_B: '1', C: 'x=y' },
     build: false,
@@ -184,4 +191,10 @@ t.test('runs stay bounded and flags are checked', async (t) => {
   t.throws(() => parseOptions(['--no-postgres']), /nothing to measure/);
   t.throws(() => parseOptions(['--users', '5']), /--bench-users cannot exceed --users/);
   t.throws(() => parseOptions(['--unknown']), /Unknown option/);
+  for (const ports of ['4200', '80-90', '4300-4200', '4200-70000', 'a-b']) {
+    t.throws(() => parseOptions(['--ports', ports]), /--ports wants FROM-TO/, ports);
+  }
+  for (const prefix of ['Peers', '1peers', 'peers-bench', 'p'.repeat(32)]) {
+    t.throws(() => parseOptions(['--database-prefix', prefix]), /--database-prefix wants/, prefix);
+  }
 });
