@@ -42,8 +42,10 @@ import {
   needsInstall,
   PEER_SCENARIOS,
   type Peer,
+  type PeerAnswer,
   PEERS,
   parsePeerScenario,
+  peerCheckRequests,
   peerScenario,
 } from './lib/peers.js';
 import { portPicker } from './lib/ports.js';
@@ -420,6 +422,36 @@ function peerTokens(peer: Peer, fixture: Fixture): Map<number, string> {
   return new Map(fixture.users.map((user) => [user.id, sign(peer.claims(user.id))]));
 }
 
+async function askPeer(server: Server, request: ScriptedRequest): Promise<PeerAnswer> {
+  const response = await fetch(new URL(request.path, server.baseUrl), {
+    method: request.method,
+    headers: { accept: 'application/json', ...(request.token ? { authorization: `Bearer ${request.token}` } : {}) },
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: response.status, totalHeader: response.headers.get('x-total-count'), body };
+}
+
+/** Refuses to measure a peer that does not answer as the API would: the right rows, to their owner only. */
+async function checkPeer({ peer, server }: RunningPeer, fixture: Fixture) {
+  const checks = peerCheckRequests(peer, { fixture, tokens: peerTokens(peer, fixture) });
+  const answers = {
+    own: await askPeer(server, checks.own),
+    foreign: await askPeer(server, checks.foreign),
+    anonymous: await askPeer(server, checks.anonymous),
+    page: await askPeer(server, checks.page),
+  };
+  const problems = peer.problems(answers, checks.expected);
+  if (problems.length > 0)
+    throw new Error(`${peer.title} does not answer as the API does:\n- ${problems.join('\n- ')}`);
+  log(`${peer.title}: owner's GET 200, another user's 404, no token 401, the owner's page and total: as the API`);
+}
+
 const setup: Record<string, string | number> = {};
 const notes: string[] = [];
 let plans: PlanSummary[] = [];
@@ -469,6 +501,7 @@ async function benchPostgres() {
   // The peers are measured on the scenarios they share with this run.
   const peerScenarios = PEER_SCENARIOS.filter((scenario) => options.scenarios.includes(scenario));
   const peers = options.peers && peerScenarios.length > 0 ? await startPeers(url) : [];
+  for (const peer of peers) await checkPeer(peer, fixture);
 
   // Rounds outermost, so that drift in the machine's load spreads over every scenario alike.
   for (let round = 1; round <= options.rounds; round++) {

@@ -47,6 +47,54 @@ export interface Peer {
   labels: Record<PeerScenario, string>;
   /** How the peer's answers and work differ from the API's, for the report. */
   differences: string[];
+  /** What is wrong with the peer's answers to the checks the bench makes before measuring it. */
+  problems(answers: PeerAnswers, expected: PeerExpectations): string[];
+}
+
+/** One answer of the peer: status, the total-count header, and the parsed body. */
+export interface PeerAnswer {
+  status: number;
+  totalHeader: string | null;
+  body: unknown;
+}
+
+/**
+ * The bench asks the peer, before measuring it, for a bucketlist with its owner's token, with
+ * another user's token and with none, and for the owner's first list page: a peer that answered
+ * 200 to everything would otherwise be measured doing less than the API.
+ */
+export interface PeerAnswers {
+  own: PeerAnswer;
+  foreign: PeerAnswer;
+  anonymous: PeerAnswer;
+  page: PeerAnswer;
+}
+
+export interface PeerExpectations {
+  /** The bucketlist asked for. */
+  id: number;
+  /** The ids of the page's owner's bucketlists, all of them. */
+  ownerIds: number[];
+}
+
+/** The checks' requests: the first of each scenario, another user's token, and none. */
+export function peerCheckRequests(peer: Peer, inputs: PeerRequestInputs) {
+  const [get] = peer.requests('get-bucketlist', inputs);
+  const [page] = peer.requests('list-bucketlists', inputs);
+  const first = inputs.fixture.bucketlists.find((row) => get?.path.includes(`/${row.id}?`));
+  const foreigner = inputs.fixture.users.find((user) => user.id !== first?.ownerId);
+  if (!get || !page || !first || !foreigner) throw new Error('the peer checks need two users and a bucketlist');
+  const owner = inputs.fixture.users[0]?.id;
+  return {
+    own: get,
+    foreign: { ...get, token: tokenOf(inputs.tokens, foreigner.id) },
+    anonymous: { method: get.method, path: get.path },
+    page,
+    expected: {
+      id: first.id,
+      ownerIds: inputs.fixture.bucketlists.filter((row) => row.ownerId === owner).map((row) => row.id),
+    },
+  };
 }
 
 /** The claim Platformatic reads a caller's roles from (its default `roleKey`). */
@@ -105,6 +153,33 @@ export function platformaticConfig(input: PeerConfigInput) {
 
 const PAGE_SIZE = 20;
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Platformatic's answers against the API's: the same fields, the owner's rows only, the owner's total. */
+export function platformaticProblems(answers: PeerAnswers, expected: PeerExpectations): string[] {
+  const problems: string[] = [];
+  const { own, foreign, anonymous, page } = answers;
+  const fields = [...BUCKETLIST_FIELDS].sort().join(',');
+  if (own.status !== 200 || !isRecord(own.body) || own.body.id !== expected.id) {
+    problems.push(`GET with the owner's token: ${own.status}, not bucketlist ${expected.id}`);
+  } else if (Object.keys(own.body).sort().join(',') !== fields) {
+    problems.push(`GET answered the fields ${Object.keys(own.body).join(',')}, not ${BUCKETLIST_FIELDS.join(',')}`);
+  }
+  if (foreign.status !== 404) problems.push(`GET with another user's token: ${foreign.status}, not 404`);
+  if (anonymous.status !== 401) problems.push(`GET without a token: ${anonymous.status}, not 401`);
+  const rows = Array.isArray(page.body) ? page.body.filter(isRecord) : [];
+  const ids = rows.map((row) => row.id);
+  const wanted = [...expected.ownerIds].sort((a, b) => b - a).slice(0, PAGE_SIZE);
+  if (page.status !== 200 || ids.join(',') !== wanted.join(',')) {
+    problems.push(`list page: ${page.status} with ids ${ids.join(',')}, not the owner's ${wanted.join(',')}`);
+  }
+  if (page.totalHeader !== String(expected.ownerIds.length)) {
+    problems.push(`list page: X-Total-Count ${page.totalHeader}, not ${expected.ownerIds.length}`);
+  }
+  return problems;
+}
+
 function tokenOf(tokens: Map<number, string>, userId: number): string {
   const token = tokens.get(userId);
   if (!token) throw new Error(`no peer token for user ${userId}`);
@@ -149,9 +224,10 @@ export const PLATFORMATIC: Peer = {
     'get-bucketlist': 'Platformatic DB GET /bucketlists/:id?fields=… (owner rule)',
     'list-bucketlists': 'Platformatic DB GET /bucketlists?limit=20&offset=…&orderby.id=desc&totalCount=true',
   },
+  problems: platformaticProblems,
   differences: [
     "Same tables, rows and PostgreSQL database as the API, introspected at start; one process on the API's core, pool of 10, LOG_LEVEL as the API's (Fastify's two request lines per request to a file).",
-    "Auth: the token's HS256 signature, exp and sub are checked (same @fastify/jwt verify options as the API); no session lookup, so a logged-out token still works; the tokens also carry Platformatic's role claim, which its rules need.",
+    "Auth: the token's HS256 signature, exp and sub are checked (the API's verify options: HS256 only, required claims, fast-jwt's verified-token cache); no session lookup, so a logged-out token still works; the tokens also carry Platformatic's role claim, which its rules need.",
     "GET: the same six fields (asked for with `fields=`), camelCase keys; another user's row is a 404. No ETag, no security headers, no X-Request-Id, no metrics, no load shedding; errors are Fastify's JSON, not problem+json.",
     "List: a bare JSON array of 20 rows by id descending with the owner's total in an X-Total-Count header (a second statement, SELECT COUNT(*), run when the page is full), paged by limit/offset; the API returns {items, page, page_size, total} from one statement.",
   ],

@@ -6,6 +6,7 @@ import {
   HANDWRITTEN,
   HELLO,
   median,
+  peersIn,
   type ProfileSummary,
   type RoundMeasurement,
   renderMarkdown,
@@ -269,4 +270,53 @@ t.test('the SVG chart has two bars per endpoint, a line at 1.0, and escaped labe
   t.equal(svg.match(/<rect x="\d+" y="\d+" width="[\d.]+" height="11"/g)?.length, 9);
   t.match(svg, 'stroke-dasharray');
   t.match(svg, '>0.95<');
+});
+
+t.test(
+  "each PostgreSQL scenario a peer ran too gets the API's ratio to the peer, in the table and the chart",
+  async (t) => {
+    const { scenarios: measured, coldStarts } = fullRun();
+    const scenarios = withRatios([
+      ...measured.map(({ ratioToHello: _hello, ratioToHandwritten: _handwritten, ...entry }) => entry),
+      scenario('embedded', 'list-bucketlists', 3000),
+      scenario('peer', 'platformatic-get-bucketlist', 10_000),
+      scenario('peer', 'platformatic-list-bucketlists', 4000),
+    ]);
+    const find = (target: Target, name: string) =>
+      scenarios.find((entry) => entry.target === target && entry.scenario === name);
+    t.same(find('postgres', 'get-bucketlist')?.ratioToPeers, { 'Platformatic DB': 0.95 });
+    t.same(find('postgres', 'list-bucketlists')?.ratioToPeers, { 'Platformatic DB': 1.5 });
+    t.notOk(find('postgres', 'post-item')?.ratioToPeers, 'no peer ran the POST');
+    t.notOk(find('embedded', 'list-bucketlists')?.ratioToPeers, 'the peer ran on PostgreSQL only');
+    t.equal(find('peer', 'platformatic-get-bucketlist')?.ratioToHandwritten, 1, 'a peer row has the baseline ratios');
+    t.notOk(find('peer', 'platformatic-get-bucketlist')?.ratioToPeers);
+    t.same(peersIn(scenarios), ['Platformatic DB']);
+
+    const markdown = renderMarkdown({ ...report(), scenarios, coldStarts });
+    t.match(
+      markdown,
+      '| × hello-world | × hand-written | × Platformatic DB |\n|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    );
+    t.match(
+      markdown,
+      '| postgres | label of get-bucketlist | 9500 | 9500 | 2.00 | 12.00 | 120.0 | all 2xx/3xx | 0.317 | 0.950 | 0.950 |',
+    );
+    t.match(markdown, '| 0.200 | 0.600 | 1.500 |');
+    t.match(markdown, '| peer | label of platformatic-get-bucketlist | 10000 |');
+    t.match(markdown, /\| peer \| label of platformatic-get-bucketlist .* \| 0.333 \| 1.000 \| n\/a \|/);
+    t.match(markdown, '"× <peer>" is the API\'s req/s over the peer\'s');
+
+    const svg = renderRatioSvg(scenarios);
+    t.match(svg, 'relative to the baselines and peers');
+    t.match(svg, '× Platformatic DB (the API over the peer, same scenario)');
+    t.equal(svg.match(/fill="#66c2a5"/g)?.length, 3, 'two peer bars and the legend');
+  },
+);
+
+t.test('without peers the table and chart have no peer column, bar or note', async (t) => {
+  const { scenarios } = fullRun();
+  t.same(peersIn(scenarios), []);
+  t.notMatch(renderMarkdown(report()), '× Platformatic DB');
+  t.notMatch(renderMarkdown(report()), '"× <peer>"');
+  t.notMatch(renderRatioSvg(scenarios), 'peers');
 });
