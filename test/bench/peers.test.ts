@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { Fixture } from '../../bench/lib/database.js';
 import {
   BUCKETLIST_FIELDS,
   lockStamp,
@@ -14,25 +13,8 @@ import {
   platformaticConfig,
 } from '../../bench/lib/peers.js';
 import { LABELS } from '../../bench/lib/scenarios.js';
+import { fixture, tokens } from './fixture.js';
 
-const fixture: Fixture = {
-  users: [
-    { id: 1, email: 'a@example.com' },
-    { id: 2, email: 'b@example.com' },
-  ],
-  bucketlists: [
-    { id: 10, ownerId: 1 },
-    { id: 11, ownerId: 1 },
-    { id: 20, ownerId: 2 },
-  ],
-  items: [],
-  itemWord: 'word',
-  counts: { users: 2, bucketlists: 3, items: 0 },
-};
-const tokens = new Map([
-  [1, 'token-1'],
-  [2, 'token-2'],
-]);
 const FIELDS = 'fields=id,name,description,itemCount,createdAt,updatedAt';
 
 t.test(

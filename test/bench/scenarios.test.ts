@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { Fixture } from '../../bench/lib/database.js';
 import { parseOptions } from '../../bench/lib/options.js';
 import {
   APP_SCENARIOS,
@@ -9,28 +8,8 @@ import {
   PATCH_BODY,
   scenarioRequests,
 } from '../../bench/lib/scenarios.js';
+import { fixture, tokens } from './fixture.js';
 
-const fixture: Fixture = {
-  users: [
-    { id: 1, email: 'a@example.com' },
-    { id: 2, email: 'b@example.com' },
-  ],
-  bucketlists: [
-    { id: 10, ownerId: 1 },
-    { id: 11, ownerId: 1 },
-    { id: 20, ownerId: 2 },
-  ],
-  items: [
-    { id: 100, bucketlistId: 10, ownerId: 1 },
-    { id: 200, bucketlistId: 20, ownerId: 2 },
-  ],
-  itemWord: 'café au lait',
-  counts: { users: 2, bucketlists: 3, items: 2 },
-};
-const tokens = new Map([
-  [1, 'token-1'],
-  [2, 'token-2'],
-]);
 const inputs = { fixture, tokens, password: 'secret-password' };
 
 t.test('requests alternate between users', async (t) => {
