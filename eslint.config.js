@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tap/', 'data/', 'coverage/', 'bench/results/', 'openapi/schema.d.ts'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.tap/',
+      'data/',
+      'coverage/',
+      'bench/results/',
+      'bench/peers/*/dist/',
+      'openapi/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

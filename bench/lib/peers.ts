@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Fixture } from './database.js';
 import type { ScriptedRequest } from './lua-data.js';
-import { interleaveByOwner, type ScenarioName } from './scenarios.js';
+import { interleaveByOwner, type ScenarioName, scenarioRequests } from './scenarios.js';
 
 /** The app scenarios a peer is measured on, each against the same rows as the app's. */
 export const PEER_SCENARIOS = ['get-bucketlist', 'list-bucketlists'] as const satisfies readonly ScenarioName[];
@@ -38,6 +38,8 @@ export interface Peer {
   entry: string;
   /** A path that answers 200 once the server is ready. */
   readyPath: string;
+  /** The npm script that builds the entry point after the install, when there is one. */
+  build?: string;
   /** The configuration the bench writes to a JSON file and hands over as PEER_CONFIG. */
   config(input: PeerConfigInput): unknown;
   /** The claims of a user's token for the peer, signed HS256 with the API's secret. */
@@ -81,7 +83,8 @@ export interface PeerExpectations {
 export function peerCheckRequests(peer: Peer, inputs: PeerRequestInputs) {
   const [get] = peer.requests('get-bucketlist', inputs);
   const [page] = peer.requests('list-bucketlists', inputs);
-  const first = inputs.fixture.bucketlists.find((row) => get?.path.includes(`/${row.id}?`));
+  // Both scenarios start with the first bucketlist, and the first user's page.
+  const [first] = interleaveByOwner(inputs.fixture.bucketlists);
   const foreigner = inputs.fixture.users.find((user) => user.id !== first?.ownerId);
   if (!get || !page || !first || !foreigner) throw new Error('the peer checks need two users and a bucketlist');
   const owner = inputs.fixture.users[0]?.id;
@@ -156,29 +159,47 @@ const PAGE_SIZE = 20;
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Platformatic's answers against the API's: the same fields, the owner's rows only, the owner's total. */
-export function platformaticProblems(answers: PeerAnswers, expected: PeerExpectations): string[] {
+/** Where a peer's answers keep what the checks compare: the GET's fields, the page's rows and total. */
+interface AnswerShape {
+  fields: readonly string[];
+  rows(page: PeerAnswer): unknown;
+  total(page: PeerAnswer): string | undefined;
+  totalName: string;
+}
+
+/** A peer's answers against the API's: the same fields, the owner's rows only, the owner's total. */
+function answerProblems(answers: PeerAnswers, expected: PeerExpectations, shape: AnswerShape): string[] {
   const problems: string[] = [];
   const { own, foreign, anonymous, page } = answers;
-  const fields = [...BUCKETLIST_FIELDS].sort().join(',');
+  const fields = [...shape.fields].sort().join(',');
   if (own.status !== 200 || !isRecord(own.body) || own.body.id !== expected.id) {
     problems.push(`GET with the owner's token: ${own.status}, not bucketlist ${expected.id}`);
   } else if (Object.keys(own.body).sort().join(',') !== fields) {
-    problems.push(`GET answered the fields ${Object.keys(own.body).join(',')}, not ${BUCKETLIST_FIELDS.join(',')}`);
+    problems.push(`GET answered the fields ${Object.keys(own.body).join(',')}, not ${shape.fields.join(',')}`);
   }
   if (foreign.status !== 404) problems.push(`GET with another user's token: ${foreign.status}, not 404`);
   if (anonymous.status !== 401) problems.push(`GET without a token: ${anonymous.status}, not 401`);
-  const rows = Array.isArray(page.body) ? page.body.filter(isRecord) : [];
-  const ids = rows.map((row) => row.id);
+  const rows = shape.rows(page);
+  const ids = Array.isArray(rows) ? rows.filter(isRecord).map((row) => row.id) : [];
   const wanted = [...expected.ownerIds].sort((a, b) => b - a).slice(0, PAGE_SIZE);
   if (page.status !== 200 || ids.join(',') !== wanted.join(',')) {
     problems.push(`list page: ${page.status} with ids ${ids.join(',')}, not the owner's ${wanted.join(',')}`);
   }
-  if (page.totalHeader !== String(expected.ownerIds.length)) {
-    problems.push(`list page: X-Total-Count ${page.totalHeader}, not ${expected.ownerIds.length}`);
+  const total = shape.total(page);
+  if (total !== String(expected.ownerIds.length)) {
+    problems.push(`list page: ${shape.totalName} ${total}, not ${expected.ownerIds.length}`);
   }
   return problems;
 }
+
+/** Platformatic's list is the bare array of rows, its total a header. */
+export const platformaticProblems = (answers: PeerAnswers, expected: PeerExpectations) =>
+  answerProblems(answers, expected, {
+    fields: BUCKETLIST_FIELDS,
+    rows: (page) => page.body,
+    total: (page) => page.totalHeader ?? undefined,
+    totalName: 'X-Total-Count',
+  });
 
 function tokenOf(tokens: Map<number, string>, userId: number): string {
   const token = tokens.get(userId);
@@ -233,7 +254,48 @@ export const PLATFORMATIC: Peer = {
   ],
 };
 
-export const PEERS: readonly Peer[] = [PLATFORMATIC];
+/** The fields of the API's bucketlist representation, as it names them. */
+export const API_BUCKETLIST_FIELDS = ['id', 'name', 'description', 'item_count', 'created_at', 'updated_at'] as const;
+
+/** The NestJS peer's list answers as the API's does: `{ items, page, page_size, total }`. */
+export const nestProblems = (answers: PeerAnswers, expected: PeerExpectations) =>
+  answerProblems(answers, expected, {
+    fields: API_BUCKETLIST_FIELDS,
+    rows: (page) => (isRecord(page.body) ? page.body.items : undefined),
+    total: (page) => (isRecord(page.body) && page.body.total !== undefined ? String(page.body.total) : undefined),
+    totalName: 'total',
+  });
+
+/** The NestJS peer's configuration file: only what its module needs. */
+export const nestConfig = (input: PeerConfigInput) => ({
+  connectionString: input.connectionString,
+  jwtSecret: input.jwtSecret,
+  poolSize: input.poolSize,
+});
+
+export const NESTJS: Peer = {
+  name: 'nestjs',
+  title: 'NestJS',
+  entry: 'dist/main.js',
+  readyPath: '/healthz',
+  build: 'build',
+  config: nestConfig,
+  // What the API's access tokens say about the caller that a stateless guard can use.
+  claims: (userId) => ({ sub: String(userId) }),
+  // The API's own paths and query strings: the peer implements the same two routes.
+  requests: (scenario, inputs) => scenarioRequests(scenario, { ...inputs, password: '' }),
+  labels: {
+    'get-bucketlist': 'NestJS GET /v1/bucketlists/:id (Express, @nestjs/jwt guard, TypeORM)',
+    'list-bucketlists': 'NestJS GET /v1/bucketlists?page_size=20 (TypeORM findAndCount)',
+  },
+  problems: nestProblems,
+  differences: [
+    "NestJS's default stack as its guides write it: the Express platform, a guard that verifies the bearer token with @nestjs/jwt (jsonwebtoken, HS256 only, no cache), TypeORM's repository over pg (pool of 10); one process on the API's core; Nest's default logger, which writes no line per request.",
+    "GET and list: the API's paths, query parameters and JSON bodies ({items, page, page_size, total}); another user's row is a 404. findAndCount runs two statements (the page, then COUNT(1)). No session lookup, no schema validation of the response, no security headers, no request id, no metrics, no load shedding; Express adds its weak ETag (a hash of the body) and X-Powered-By.",
+  ],
+};
+
+export const PEERS: readonly Peer[] = [PLATFORMATIC, NESTJS];
 
 /** The name of a peer's run of an app scenario in the results, e.g. `platformatic-get-bucketlist`. */
 export const peerScenario = (peer: Peer, scenario: PeerScenario) => `${peer.name}-${scenario}`;

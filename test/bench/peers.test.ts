@@ -1,7 +1,9 @@
 import t from 'tap';
 import {
+  API_BUCKETLIST_FIELDS,
   BUCKETLIST_FIELDS,
   lockStamp,
+  NESTJS,
   needsInstall,
   PEERS,
   PLATFORMATIC,
@@ -12,7 +14,7 @@ import {
   peerScenario,
   platformaticConfig,
 } from '../../bench/lib/peers.js';
-import { LABELS } from '../../bench/lib/scenarios.js';
+import { LABELS, scenarioRequests } from '../../bench/lib/scenarios.js';
 import { fixture, tokens } from './fixture.js';
 
 const FIELDS = 'fields=id,name,description,itemCount,createdAt,updatedAt';
@@ -85,11 +87,14 @@ t.test('peer scenario names go both ways, and name nothing else', async (t) => {
   t.same(parsePeerScenario('platformatic-get-bucketlist'), { peer: PLATFORMATIC, scenario: 'get-bucketlist' });
   t.equal(parsePeerScenario('get-bucketlist'), undefined);
   t.equal(parsePeerScenario('platformatic-post-item'), undefined);
+  t.same(parsePeerScenario('nestjs-list-bucketlists'), { peer: NESTJS, scenario: 'list-bucketlists' });
   t.same(
     PEERS.map((peer) => peer.name),
-    ['platformatic'],
+    ['platformatic', 'nestjs'],
   );
-  for (const label of Object.values(PLATFORMATIC.labels)) t.notOk(Object.values(LABELS).includes(label));
+  for (const peer of PEERS) {
+    for (const label of Object.values(peer.labels)) t.notOk(Object.values(LABELS).includes(label), label);
+  }
 });
 
 t.test('a peer is installed again only when its lock changed', async (t) => {
@@ -159,10 +164,68 @@ t.test("every way Platformatic's answers could differ from the API's is named", 
   );
   t.match(
     problems((a) => (a.page = { status: 500, totalHeader: null, body: { error: 'x' } })),
-    [/list page: 500 with ids , not/, /X-Total-Count null, not 2/],
+    [/list page: 500 with ids , not/, /X-Total-Count undefined, not 2/],
   );
   t.match(
     problems((a) => (a.page.totalHeader = '3')),
     [/X-Total-Count 3, not 2/],
+  );
+});
+
+t.test("the NestJS peer: a small config, the API's sub, the API's own requests, built before it runs", async (t) => {
+  const input = { connectionString: 'postgres://h/db', jwtSecret: 'secret', logLevel: 'info', poolSize: 10 };
+  t.same(NESTJS.config(input), { connectionString: 'postgres://h/db', jwtSecret: 'secret', poolSize: 10 });
+  t.same(NESTJS.claims(7), { sub: '7' });
+  for (const scenario of ['get-bucketlist', 'list-bucketlists'] as const) {
+    t.same(
+      NESTJS.requests(scenario, { fixture, tokens }),
+      scenarioRequests(scenario, { fixture, tokens, password: '' }),
+    );
+  }
+  t.match(NESTJS, { entry: 'dist/main.js', readyPath: '/healthz', build: 'build' });
+  t.notOk(PLATFORMATIC.build, 'Platformatic runs its JavaScript as installed');
+  const checks = peerCheckRequests(NESTJS, { fixture, tokens });
+  t.same(checks.foreign, { method: 'GET', path: '/v1/bucketlists/10', token: 'token-2' });
+  t.same(checks.expected, { id: 10, ownerIds: [10, 11] });
+});
+
+const apiRow = (id: number) => ({
+  id,
+  name: 'n',
+  description: null,
+  item_count: 0,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+});
+const nestAnswers = (): PeerAnswers => ({
+  own: { status: 200, totalHeader: null, body: apiRow(10) },
+  foreign: { status: 404, totalHeader: null, body: { statusCode: 404 } },
+  anonymous: { status: 401, totalHeader: null, body: { statusCode: 401 } },
+  page: { status: 200, totalHeader: null, body: { items: [apiRow(11), apiRow(10)], page: 1, page_size: 20, total: 2 } },
+});
+
+t.test("the NestJS peer's answers are checked against the API's fields, rows and total", async (t) => {
+  t.same([...API_BUCKETLIST_FIELDS], ['id', 'name', 'description', 'item_count', 'created_at', 'updated_at']);
+  t.same(NESTJS.problems(nestAnswers(), expected), []);
+  const problems = (change: (answers: PeerAnswers) => void) => {
+    const answers = nestAnswers();
+    change(answers);
+    return NESTJS.problems(answers, expected);
+  };
+  t.match(
+    problems((a) => (a.own.body = row(10))),
+    [/GET answered the fields id,name,description,itemCount/],
+  );
+  t.match(
+    problems((a) => (a.page.body = { items: [apiRow(11), apiRow(10)], total: 5 })),
+    [/list page: total 5, not 2/],
+  );
+  t.match(
+    problems((a) => (a.page = { status: 401, totalHeader: null, body: [apiRow(11)] })),
+    [/list page: 401 with ids , not the owner's 11,10/, /list page: total undefined, not 2/],
+  );
+  t.match(
+    problems((a) => (a.page.body = { items: 'none' })),
+    [/with ids , not/, /total undefined/],
   );
 });
