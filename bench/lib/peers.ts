@@ -290,7 +290,7 @@ export const NESTJS: Peer = {
   },
   problems: nestProblems,
   differences: [
-    "NestJS's default stack as its guides write it: the Express platform, a guard that verifies the bearer token with @nestjs/jwt (jsonwebtoken, HS256 only, no cache), TypeORM's repository over pg (pool of 10); one process on the API's core; Nest's default logger, which writes no line per request.",
+    "NestJS's default stack as its guides write it: the Express platform, a guard that verifies the bearer token with @nestjs/jwt (jsonwebtoken, HS256 only, no cache; the secret as a KeyObject, since a string one costs jsonwebtoken a failed public-key parse per verify), TypeORM's repository over pg (pool of 10); one process on the API's core; Nest's default logger, which writes no line per request.",
     "GET and list: the API's paths, query parameters and JSON bodies ({items, page, page_size, total}); another user's row is a 404. findAndCount runs two statements (the page, then COUNT(1)). No session lookup, no schema validation of the response, no security headers, no request id, no metrics, no load shedding; Express adds its weak ETag (a hash of the body) and X-Powered-By.",
   ],
 };

@@ -5,6 +5,7 @@
  * writes) and PORT; listens on 127.0.0.1.
  */
 import 'reflect-metadata';
+import { createSecretKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -129,7 +130,8 @@ class BucketlistsController {
     }),
     TypeOrmModule.forFeature([Bucketlist]),
     JwtModule.register({
-      secret: config.jwtSecret,
+      // A KeyObject: given a string, jsonwebtoken tries to parse it as a public key on every verify.
+      secret: createSecretKey(Buffer.from(config.jwtSecret)),
       verifyOptions: { algorithms: ['HS256'] },
     }),
   ],
