@@ -45,9 +45,10 @@ export const USAGE = `npm run bench -- [flags]
   --no-postgres         skip the PostgreSQL target (and so the baselines, peers, explain and cluster)
   --scenarios a,b       only these app scenarios (${APP_SCENARIOS.join(', ')})
   --no-baselines        skip the hello-world and hand-written baselines
-  --no-peers            skip the peers (Platformatic DB), which otherwise run with the PostgreSQL
-                        target on the GET and the list page; each is installed on demand with
-                        \`npm ci --prefix bench/peers/<name>\` (its own package.json and lock)
+  --no-peers            skip the peers (Platformatic DB, NestJS), which otherwise run with the
+                        PostgreSQL target on the GET and the list page; each is installed on
+                        demand with \`npm ci --prefix bench/peers/<name>\` (its own package.json
+                        and lock; NestJS is then built with its own TypeScript)
   --no-explain          skip EXPLAIN ANALYZE of the list queries (bench/plans/)
   --no-profile          skip the --cpu-prof run of GET /v1/bucketlists/:id
   --no-cluster          skip the node:cluster run (src/cluster.ts)
