@@ -1,5 +1,5 @@
 /** Ports for the bench's servers: any free one, or the next free one of a given range. */
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 
 /** Whether `port` can be listened on, on 127.0.0.1, right now; 0 asks for any free port. */
 function tryListen(port: number): Promise<number | undefined> {
@@ -8,8 +8,9 @@ function tryListen(port: number): Promise<number | undefined> {
     server.unref();
     server.on('error', () => resolve(undefined));
     server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
+      // A TCP server's address is always an AddressInfo.
+      const { port: bound } = server.address() as AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }
