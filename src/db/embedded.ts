@@ -16,9 +16,9 @@ import * as schema from './schema.js';
 
 /**
  * The embedded database's buffer pool. Emscripten zero-fills the shared memory PostgreSQL asks
- * for at start, so PGlite's default of 128 MB cost every start (and every test file) the time to
- * fill it and 130 MB of resident memory. 16 MB holds the bench's working set; a page beyond it
- * comes from the data folder through the operating system's file cache.
+ * for at start, so PGlite's default of 128 MB would cost every start the time to fill it and as
+ * much resident memory. A small pool holds a development working set; a page beyond it comes from
+ * the data folder through the operating system's file cache.
  */
 export const EMBEDDED_SHARED_BUFFERS = '16MB';
 
