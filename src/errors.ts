@@ -55,3 +55,12 @@ export const methodNotAllowed = (method: string, allowed: string[]) =>
 
 export const serviceUnavailable = (detail = 'The service is temporarily unavailable; try again shortly.') =>
   new ApiError(503, 'service_unavailable', detail, { 'retry-after': '5' });
+
+/** The database cannot grow its files (SQLSTATE 53100, disk_full): writes fail, reads go on. */
+export const storageFull = () =>
+  new ApiError(
+    503,
+    'service_unavailable',
+    'The database has no storage space left; writes fail until space is freed.',
+    { 'retry-after': '60' },
+  );

@@ -17,7 +17,7 @@ const SECRET_CONTAINERS = ['', 'body.', 'req.body.', 'tokens.'];
  * pino `redact` paths: the request and response headers Fastify could log, and the secret fields
  * wherever this code base could log them. Fastify does not log bodies; this is the net for anyone
  * who logs one by hand. Exact paths, not wildcards: redaction runs on every log line, and a
- * wildcard makes pino walk every object it logs (8% of the CPU of a cached GET in the bench).
+ * wildcard makes pino walk every object it logs.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -30,8 +30,8 @@ let stdout: pino.DestinationStream | undefined;
 
 /**
  * Standard output, written in batches: a line waits until 4 KiB have gathered or for at most one
- * second, and pino flushes what is left when the process exits. Writing every line as it came
- * cost a write call per request, 10% of a GET's CPU in the bench profile. One per process.
+ * second, and pino flushes what is left when the process exits, instead of a write call per
+ * request. One per process.
  */
 function bufferedStdout(): pino.DestinationStream {
   stdout ??= pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });

@@ -6,16 +6,24 @@ import { ConfigError, loadConfig } from './config.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+/** A configuration problem (or a data folder another process holds): one line, then exit 1. */
+function exitWith(error: ConfigError): never {
+  console.error(`bucketlist-api: ${error.message}`);
+  process.exit(1);
+}
+
 let loaded: ReturnType<typeof loadConfig>;
 try {
   loaded = loadConfig();
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  console.error(`bucketlist-api: ${error.message}`);
-  process.exit(1);
+  exitWith(error);
 }
 
-const app = await buildApp(loaded.config);
+const app = await buildApp(loaded.config).catch((error: unknown) => {
+  if (error instanceof ConfigError) exitWith(error);
+  throw error;
+});
 for (const warning of loaded.warnings) app.log.warn(warning);
 
 // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the database, exit.

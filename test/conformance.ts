@@ -52,7 +52,7 @@ export interface Violation {
   message: string;
 }
 
-/** The contract's `code` for each error status (CONTRACT.md, "Errors"). */
+/** The `code` for each error status (docs/api.md, "Errors"). */
 export const CODE_BY_STATUS: Record<number, string> = {
   400: 'validation_error',
   401: 'unauthorized',
@@ -185,7 +185,7 @@ export function createConformanceChecker(document: OpenApiDocument): Conformance
     const say = (kind: ViolationKind, message: string) =>
       violations.push({ method: exchange.method, route, status: exchange.status, kind, message });
 
-    // Every error is a problem, documented route or not (CONTRACT.md, "Errors").
+    // Every error is a problem, documented route or not (docs/api.md, "Errors").
     if (exchange.status >= 400) problemViolations(exchange, say);
     if (!found) return violations;
 

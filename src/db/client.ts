@@ -29,7 +29,7 @@ export interface OpenOptions {
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<DatabaseHandle> {
   if (config.kind === 'postgres') return openPostgres(config, options);
   // Loaded only here (a chunk of its own in the bundle): a PostgreSQL deployment never loads
-  // PGlite, which took about 45 ms of its start.
+  // PGlite, and starts sooner.
   const { openEmbedded } = await import('./embedded.js');
   return openEmbedded(config, options);
 }
@@ -37,9 +37,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
 /**
  * A shallow pipeline. postgres.js 3.4 hands a query to a connection that is still busy through a
  * queue that, under sustained load, never empties and never compacts, so each such query scans
- * all earlier ones: with the default depth (100), 50 concurrent loops of a point read fell from
- * 20k to 5k queries/s within 30 s (porsager/postgres#747). With a depth of 2 the busy queue keeps
- * emptying, and the same loops held 30-37k queries/s for 90 s. (Depth 0 would disable pipelining
+ * all earlier ones and throughput decays over time (porsager/postgres#747). With a depth of 2 the
+ * busy queue keeps emptying. (Depth 0 would disable pipelining
  * but also breaks `sql.begin`; a shallow pipeline fills often, which is why transactions have a
  * pool of their own, see connectPostgres.) The option is real but missing from the driver's type
  * definitions, hence the spread.
@@ -61,8 +60,7 @@ export const transactionPoolSize = (poolSize: number) => Math.ceil(poolSize / 5)
  * PostgreSQL through two postgres.js pools: one for single statements, and a smaller one that
  * serves only transactions. postgres.js may pipeline a BEGIN behind queries still in flight on a
  * busy connection, and when that BEGIN is the one that fills the pipeline it never reserves the
- * connection for the transaction, which then fails with UNSAFE_TRANSACTION (2% of logins under
- * the bench's load). A pool that carries nothing but transactions never has a busy connection
+ * connection for the transaction, which then fails with UNSAFE_TRANSACTION under load. A pool that carries nothing but transactions never has a busy connection
  * to pipeline onto: each BEGIN waits for an idle one.
  */
 export function connectPostgres(url: string, poolSize: number): DatabaseHandle {

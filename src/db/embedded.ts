@@ -10,15 +10,16 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { DatabaseConfig } from '../config.js';
 import type { DatabaseHandle, OpenOptions } from './client.js';
+import { claimDataDir } from './data-dir-lock.js';
 import { migrationsFolder } from './migrate.js';
 import { withPreparedStatements } from './pglite-statements.js';
 import * as schema from './schema.js';
 
 /**
  * The embedded database's buffer pool. Emscripten zero-fills the shared memory PostgreSQL asks
- * for at start, so PGlite's default of 128 MB cost every start (and every test file) the time to
- * fill it and 130 MB of resident memory. 16 MB holds the bench's working set; a page beyond it
- * comes from the data folder through the operating system's file cache.
+ * for at start, so PGlite's default of 128 MB would cost every start the time to fill it and as
+ * much resident memory. A small pool holds a development working set; a page beyond it comes from
+ * the data folder through the operating system's file cache.
  */
 export const EMBEDDED_SHARED_BUFFERS = '16MB';
 
@@ -26,6 +27,10 @@ export const EMBEDDED_SHARED_BUFFERS = '16MB';
 export function startPGlite(dataDir?: string): Promise<PGlite> {
   return PGlite.create({
     dataDir,
+    // A query resolves only after its writes were handed to the file system. On a data folder
+    // (NodeFS) PostgreSQL writes through to the files already, so a commit that was answered
+    // survives the process being killed; the setting keeps that true of any file system PGlite uses.
+    relaxedDurability: false,
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`],
   });
 }
@@ -51,8 +56,20 @@ export async function openEmbedded(
   config: Extract<DatabaseConfig, { kind: 'pglite' }>,
   options: OpenOptions,
 ): Promise<DatabaseHandle> {
-  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
-  const client = await startPGlite(config.dataDir);
+  if (config.dataDir.startsWith('memory://')) return openClient(config.dataDir, options);
+  mkdirSync(config.dataDir, { recursive: true });
+  const release = claimDataDir(config.dataDir);
+  try {
+    const handle = await openClient(config.dataDir, options);
+    return { ...handle, close: () => handle.close().finally(release) };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function openClient(dataDir: string, options: OpenOptions): Promise<DatabaseHandle> {
+  const client = await startPGlite(dataDir);
   if (options.migrate) await migrateEmbedded(client);
   return wrapEmbedded(client);
 }

@@ -9,7 +9,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import { ApiError, methodNotAllowed, notFound, serviceUnavailable, validationError } from '../errors.js';
+import { ApiError, methodNotAllowed, notFound, serviceUnavailable, storageFull, validationError } from '../errors.js';
 import {
   NON_BLANK_STORABLE_TEXT,
   type ProblemBody,
@@ -49,17 +49,22 @@ const UNAVAILABLE_DRIVER_CODES = new Set([
   'CONNECTION_ENDED',
 ]);
 
-/** True when the error (or an error it wraps, e.g. Drizzle's query error) is a lost database. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** True when the error, or an error it wraps (Drizzle wraps the driver's), has a code that passes. */
+function hasCode(error: unknown, passes: (code: string) => boolean): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNAVAILABLE_DRIVER_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) {
-      return true;
-    }
+    if (typeof code === 'string' && passes(code)) return true;
     current = current.cause;
   }
   return false;
 }
+
+/** True when the error (or an error it wraps, e.g. Drizzle's query error) is a lost database. */
+export const isDatabaseUnavailable = (error: unknown) =>
+  hasCode(error, (code) => UNAVAILABLE_DRIVER_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code));
+
+/** SQLSTATE 53100: the database's disk is full (PostgreSQL's and PGlite's errors alike carry it). */
+export const isDiskFull = (error: unknown) => hasCode(error, (code) => code === '53100');
 
 type AjvError = NonNullable<FastifyError['validation']>[number];
 
@@ -110,6 +115,7 @@ export function toApiError(error: FastifyError | ApiError): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation) return toValidationError(error);
   if (isDatabaseUnavailable(error)) return serviceUnavailable();
+  if (isDiskFull(error)) return storageFull();
   const status = error.statusCode;
   if (status && status >= 400 && status < 500) return clientFault(status, error.message);
   if (status === 503) return serviceUnavailable(error.message);

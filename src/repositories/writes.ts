@@ -68,9 +68,7 @@ export const collateC = (column: AnyColumn) => sql`${column} collate "C"`;
 /**
  * A page's total, in the page's own statement: `(select count(*) … where <the page's filter>)`.
  * PostgreSQL runs the uncorrelated subquery once per statement, from an index alone where it can.
- * The window count it replaces (`count(*) over()`) read every matching row with all its columns:
- * 107 buffers instead of 12, 0.23 ms instead of 0.09 ms, for a page of 20 of 100 bucketlists
- * (EXPLAIN ANALYZE on the bench's seeded data).
+ * A window count (`count(*) over()`) would read every matching row with all its columns.
  */
 export const pageTotal = (db: Database, table: PgTable, where: SQL | undefined) => db.$count(table, where);
 

@@ -1,4 +1,4 @@
-/** Accounts and tokens: the shapes of the Authentication section of the contract. */
+/** Accounts and tokens: the shapes of docs/api.md, "Accounts". */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, NonBlankString, Timestamp } from './common.js';
 

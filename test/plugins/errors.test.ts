@@ -45,6 +45,12 @@ app.get('/test/admin-shutdown', async () => {
   const cause = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
   throw new DrizzleQueryError('select "id" from "sessions" where "id" = $1', ['secret-param'], cause);
 });
+app.get('/test/disk-full', async () => {
+  const cause = Object.assign(new Error('could not extend file "base/5/16397": No space left on device'), {
+    code: '53100',
+  });
+  throw new DrizzleQueryError('insert into "bucketlists"', ['secret-param'], cause);
+});
 app.get('/test/unique-violation', async () => {
   const cause = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
   throw new DrizzleQueryError('insert into "users"', ['secret-param'], cause);
@@ -245,6 +251,14 @@ t.test('a Drizzle query error caused by an administrator shutdown (57P01) is a 5
   const response = await app.inject({ method: 'GET', url: '/test/admin-shutdown' });
   expectProblem(t, response, 503, 'service_unavailable');
   t.notMatch(response.body, /secret-param|sessions/);
+});
+
+t.test('a Drizzle query error for a full disk (53100) is a 503 that says so, with Retry-After', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/test/disk-full' });
+  const body = expectProblem(t, response, 503, 'service_unavailable');
+  t.equal(response.headers['retry-after'], '60');
+  t.match(body.detail, /no storage space left/);
+  t.notMatch(response.body, /secret-param|base\/5|bucketlists/);
 });
 
 t.test("a failed query is logged with its SQL and the driver's error, never its parameters", async (t) => {

@@ -1,4 +1,4 @@
-/** Register, log in, refresh and log out: the Authentication section of the contract. */
+/** Register, log in, refresh and log out (docs/api.md, "Authentication" and "Accounts"). */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
