@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyError,
@@ -25,6 +24,7 @@ import jsonBodyPlugin from './plugins/json-body.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import securityPlugin from './plugins/security.js';
 import validationPlugin from './plugins/validation.js';
 import operationRoutes from './routes/operations.js';
@@ -116,10 +116,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
   // After the database: opening and migrating it blocks the event loop, which is not overload.
   await app.register(pressurePlugin, options.pressure ?? {});
-  await app.register(rateLimit, { global: false, enableDraftSpec: true });
+  await app.register(metricsPlugin);
+  await app.register(rateLimitPlugin, { store: config.rateLimitStore });
   await app.register(authPlugin, { auth: config.auth });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin);
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

@@ -27,6 +27,9 @@ export const EnvSchema = Type.Object({
   REFRESH_TOKEN_TTL: Type.Integer({ minimum: 300, maximum: 90 * 24 * 3600, default: 30 * 24 * 3600 }),
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   AUTH_RATE_LIMIT_WINDOW: Type.Integer({ minimum: 1, default: 60 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'bucketlist:' }),
+  IDEMPOTENCY_KEY_TTL: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 24 * 3600 }),
   TRUST_PROXY: Type.String({ default: '' }),
   CORS_ORIGINS: Type.String({ default: '' }),
 });
@@ -45,7 +48,7 @@ const splitList = (value: string) =>
     .filter(Boolean);
 
 // Values that may carry credentials are never echoed into an error message (and so into logs).
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'JWT_SECRET']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL']);
 
 function invalid(name: string, value: string | undefined, reason: string): ConfigError {
   const shown = SECRET_VARIABLES.has(name) ? '(value hidden)' : JSON.stringify(value ?? '');
@@ -157,6 +160,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         rateLimitMax: valid.AUTH_RATE_LIMIT_MAX,
         rateLimitWindowSeconds: valid.AUTH_RATE_LIMIT_WINDOW,
       },
+      // Without Redis each process counts on its own, so N instances allow N times the limit.
+      rateLimitStore: valid.REDIS_URL
+        ? ({ kind: 'redis', url: valid.REDIS_URL, keyPrefix: valid.REDIS_KEY_PREFIX } as const)
+        : ({ kind: 'memory' } as const),
+      idempotencyKeyTtlSeconds: valid.IDEMPOTENCY_KEY_TTL,
       trustProxy: parseTrustProxy(valid.TRUST_PROXY),
       corsOrigins: parseOrigins(valid.CORS_ORIGINS),
     },

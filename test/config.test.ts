@@ -52,11 +52,24 @@ t.test('an empty environment gives the documented defaults', async (t) => {
       rateLimitMax: 10,
       rateLimitWindowSeconds: 60,
     },
+    rateLimitStore: { kind: 'memory' },
+    idempotencyKeyTtlSeconds: 86400,
     trustProxy: false,
     corsOrigins: [],
   });
   t.ok(Buffer.byteLength(config.auth.jwtSecret) >= 32, 'the development secret is still 32 bytes or more');
 });
+
+t.test(
+  'REDIS_URL moves the rate-limit counters to Redis, under the key prefix; its value is never echoed',
+  async (t) => {
+    const { config } = loadConfig({ REDIS_URL: 'redis://:secret@cache:6379/2', REDIS_KEY_PREFIX: 'api:' });
+    t.same(config.rateLimitStore, { kind: 'redis', url: 'redis://:secret@cache:6379/2', keyPrefix: 'api:' });
+    t.throws(() => loadConfig({ REDIS_URL: 'http://:secret@cache' }), {
+      message: /^invalid environment variable REDIS_URL=\(value hidden\): /,
+    });
+  },
+);
 
 t.test('empty strings count as unset', async (t) => {
   const { config } = loadConfig({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', TRUST_PROXY: '' });
