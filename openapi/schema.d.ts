@@ -268,6 +268,8 @@ export interface components {
       | 'not_found'
       | 'method_not_allowed'
       | 'conflict'
+      | 'idempotency_key_in_use'
+      | 'idempotency_key_reused'
       | 'precondition_failed'
       | 'payload_too_large'
       | 'unsupported_media_type'
@@ -533,7 +535,10 @@ export interface operations {
   register: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -629,7 +634,10 @@ export interface operations {
   login: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -725,7 +733,10 @@ export interface operations {
   refreshTokens: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -821,7 +832,10 @@ export interface operations {
   logout: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -854,6 +868,15 @@ export interface operations {
       };
       /** @description Not Acceptable */
       406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -1042,7 +1065,10 @@ export interface operations {
   createBucketlist: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1081,6 +1107,15 @@ export interface operations {
       };
       /** @description Not Acceptable */
       406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -1641,7 +1676,10 @@ export interface operations {
   createItem: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -1692,6 +1730,15 @@ export interface operations {
       };
       /** @description Not Acceptable */
       406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -20,6 +20,7 @@ import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin, { answerClientError, sendProblem, toApiError } from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import jsonBodyPlugin from './plugins/json-body.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(metricsPlugin);
   await app.register(rateLimitPlugin, { store: config.rateLimitStore });
   await app.register(authPlugin, { auth: config.auth });
+  await app.register(idempotencyPlugin, { ttlSeconds: config.idempotencyKeyTtlSeconds });
   await app.register(openapiPlugin);
 
   await app.register(operationRoutes);

@@ -43,6 +43,11 @@ export interface BuildTestOptions {
 
 /** The app on a fresh database of its own, closed (and the database dropped) when the test ends. */
 export async function build(t: Test, options: BuildTestOptions = {}): Promise<App> {
+  return (await buildWithDatabase(t, options)).app;
+}
+
+/** As `build`, with the database handle, for tests that look at the rows themselves. */
+export async function buildWithDatabase(t: Test, options: BuildTestOptions = {}) {
   const database = await openTestDatabase();
   const app = await buildApp(testConfig(options.env), {
     database,
@@ -56,7 +61,7 @@ export async function build(t: Test, options: BuildTestOptions = {}): Promise<Ap
     await database.close();
   });
   await app.ready();
-  return app;
+  return { app, database };
 }
 
 let userCounter = 0;

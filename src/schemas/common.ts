@@ -45,6 +45,8 @@ export const ProblemCode = Type.Union(
     'not_found',
     'method_not_allowed',
     'conflict',
+    'idempotency_key_in_use',
+    'idempotency_key_reused',
     'precondition_failed',
     'payload_too_large',
     'unsupported_media_type',
@@ -139,6 +141,22 @@ export const problems = (...statuses: number[]) =>
 
 export const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current.' });
 export const NoContent = Type.Null({ description: 'Done; no content.' });
+
+/**
+ * The Idempotency-Key request header of every POST (Stripe's semantics; see docs/api.md). The
+ * value is the client's own, unique per operation it means to run once (a UUID v4, say).
+ */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description:
+        'Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it.',
+    }),
+  ),
+});
 
 /** The If-Match / If-None-Match request headers of the conditional routes (RFC 9110 §13.1). */
 export const IfMatchHeaders = Type.Object({

@@ -9,6 +9,7 @@ import {
   BucketlistPatch,
 } from '../../../schemas/bucketlists.js';
 import {
+  IdempotencyHeaders,
   IdParams,
   IfMatchHeaders,
   IfNoneMatchHeaders,
@@ -39,8 +40,9 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createBucketlist',
         summary: 'Create a bucketlist',
         description: 'The name is trimmed; an omitted description is null. Location names the new bucketlist.',
+        headers: IdempotencyHeaders,
         body: ref(BucketlistInput),
-        response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 413, 415, 500, 503) },
+        response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

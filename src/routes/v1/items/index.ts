@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../../errors.js';
 import type { AuthenticatedUser } from '../../../plugins/auth.js';
 import {
+  IdempotencyHeaders,
   IdParams,
   IfMatchHeaders,
   IfNoneMatchHeaders,
@@ -49,8 +50,9 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Add an item to a bucketlist',
         description: 'The name is trimmed; done defaults to false. Location names the new item.',
         params: IdParams,
+        headers: IdempotencyHeaders,
         body: ref(ItemCreate),
-        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 413, 415, 500, 503) },
+        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
