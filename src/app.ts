@@ -112,7 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins });
   await app.register(databasePlugin, {
     database: config.database,
-    migrate: true,
+    migrate: config.migrateOnStart,
     ...(options.database ? { handle: options.database } : {}),
   });
   // After the database: opening and migrating it blocks the event loop, which is not overload.

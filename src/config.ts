@@ -21,6 +21,8 @@ export const EnvSchema = Type.Object({
   ),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
   DATA_DIR: Type.String({ minLength: 1, default: './data/pglite' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
@@ -35,6 +37,14 @@ export const EnvSchema = Type.Object({
 });
 
 export type Env = Static<typeof EnvSchema>;
+
+export interface PostgresConfig {
+  kind: 'postgres';
+  url: string;
+  poolSize: number;
+  /** Named (server-side) prepared statements; on unless set false. */
+  preparedStatements?: boolean;
+}
 
 /** A configuration problem, reported as one line before the process exits. */
 export class ConfigError extends Error {
@@ -151,8 +161,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       port: valid.PORT,
       logLevel: valid.LOG_LEVEL,
       database: valid.DATABASE_URL
-        ? ({ kind: 'postgres', url: valid.DATABASE_URL, poolSize: valid.DATABASE_POOL_SIZE } as const)
+        ? ({
+            kind: 'postgres',
+            url: valid.DATABASE_URL,
+            poolSize: valid.DATABASE_POOL_SIZE,
+            // Off only behind a pooler that cannot keep named statements per client (PgBouncer before 1.21).
+            ...(valid.DATABASE_PREPARED_STATEMENTS ? {} : { preparedStatements: false }),
+          } as PostgresConfig)
         : ({ kind: 'pglite', dataDir: valid.DATA_DIR } as const),
+      migrateOnStart: valid.MIGRATE_ON_START,
       auth: {
         jwtSecret,
         accessTokenTtl: valid.ACCESS_TOKEN_TTL,

@@ -52,6 +52,7 @@ t.test('an empty environment gives the documented defaults', async (t) => {
       rateLimitMax: 10,
       rateLimitWindowSeconds: 60,
     },
+    migrateOnStart: true,
     rateLimitStore: { kind: 'memory' },
     idempotencyKeyTtlSeconds: 86400,
     trustProxy: false,
@@ -70,6 +71,21 @@ t.test(
     });
   },
 );
+
+t.test('behind PgBouncer: prepared statements and migrations at start can be turned off', async (t) => {
+  const { config } = loadConfig({
+    DATABASE_URL: 'postgres://app@pgbouncer:6432/app',
+    DATABASE_PREPARED_STATEMENTS: 'false',
+    MIGRATE_ON_START: 'false',
+  });
+  t.same(config.database, {
+    kind: 'postgres',
+    url: 'postgres://app@pgbouncer:6432/app',
+    poolSize: 10,
+    preparedStatements: false,
+  });
+  t.equal(config.migrateOnStart, false);
+});
 
 t.test('empty strings count as unset', async (t) => {
   const { config } = loadConfig({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', TRUST_PROXY: '' });
