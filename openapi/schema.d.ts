@@ -153,7 +153,7 @@ export interface paths {
     };
     /**
      * List the caller's bucketlists
-     * @description Paginated; `Link` carries the next and previous pages.
+     * @description Paginated by page number or by cursor; `Link` carries the next and previous pages.
      */
     get: operations['listBucketlists'];
     put?: never;
@@ -209,7 +209,7 @@ export interface paths {
     };
     /**
      * List the items of a bucketlist
-     * @description Paginated; `Link` carries the next and previous pages.
+     * @description Paginated by page number or by cursor; `Link` carries the next and previous pages.
      */
     get: operations['listItems'];
     put?: never;
@@ -995,6 +995,8 @@ export interface operations {
         page?: number;
         /** @description Items per page. */
         page_size?: number;
+        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
+        cursor?: string;
         /** @description Case-insensitive literal search (all of Unicode; `%`, `_` and `\` match themselves). */
         q?: string;
         /** @description Sort field; a leading `-` sorts descending. */
@@ -1582,6 +1584,8 @@ export interface operations {
         page?: number;
         /** @description Items per page. */
         page_size?: number;
+        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
+        cursor?: string;
         /** @description Case-insensitive literal search (all of Unicode; `%`, `_` and `\` match themselves). */
         q?: string;
         /** @description Sort field; a leading `-` sorts descending. */
