@@ -19,7 +19,7 @@ const MAX_RECONNECT_DELAY_MS = 2000;
 
 type StoreCallback = Parameters<FastifyRateLimitStore['incr']>[1];
 
-export function connectRedis(url: string): Redis {
+function connectRedis(url: string): Redis {
   return new Redis(url, {
     // Without a connection, a command fails at once instead of queueing: the request fails open.
     enableOfflineQueue: false,
