@@ -12,11 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import type { Test } from 'tap';
 import { migratePostgres } from '../../src/db/migrate.js';
 import { TEST_SECRET } from '../helper.js';
 import { repoRoot, sourceServerArgs } from '../production/server-process.js';
 import { deleteKeys, SHARED_REDIS_URL, sharedRedisMissing, testKeyPrefix } from '../setup/redis.js';
+
+/** What stops the fleet: a tap test, or the bench's own list of cleanups. */
+export interface Cleanup {
+  teardown(fn: () => unknown): void;
+}
 
 /** The fleet's ports, in the range this test owns: nginx, PgBouncer, then one per API instance. */
 const PORTS = { nginx: 4400, pgbouncer: 4432, firstApi: 4401 };
@@ -81,7 +85,7 @@ export interface FleetProcess {
  * Starts a process, stopped when the test ends: SIGTERM first (nginx's master then takes its
  * workers with it; a SIGKILL would leave them running), SIGKILL if it lingers.
  */
-function run(t: Test, command: string, args: string[], env: Record<string, string> = {}): FleetProcess {
+function run(t: Cleanup, command: string, args: string[], env: Record<string, string> = {}): FleetProcess {
   const child = spawn(command, args, {
     cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
@@ -115,7 +119,7 @@ export interface Fleet {
 }
 
 export async function startFleet(
-  t: Test,
+  t: Cleanup,
   options: { instances: number; env?: Record<string, string> },
 ): Promise<Fleet> {
   const ports = [
