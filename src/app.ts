@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyError,
@@ -21,10 +20,12 @@ import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin, { answerClientError, sendProblem, toApiError } from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import jsonBodyPlugin from './plugins/json-body.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import pressurePlugin, { type PressureOptions } from './plugins/pressure.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import securityPlugin from './plugins/security.js';
 import validationPlugin from './plugins/validation.js';
 import operationRoutes from './routes/operations.js';
@@ -111,15 +112,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins });
   await app.register(databasePlugin, {
     database: config.database,
-    migrate: true,
+    migrate: config.migrateOnStart,
     ...(options.database ? { handle: options.database } : {}),
   });
   // After the database: opening and migrating it blocks the event loop, which is not overload.
   await app.register(pressurePlugin, options.pressure ?? {});
-  await app.register(rateLimit, { global: false, enableDraftSpec: true });
-  await app.register(authPlugin, { auth: config.auth });
-  await app.register(openapiPlugin);
   await app.register(metricsPlugin);
+  await app.register(rateLimitPlugin, { store: config.rateLimitStore });
+  await app.register(authPlugin, { auth: config.auth });
+  await app.register(idempotencyPlugin, { ttlSeconds: config.idempotencyKeyTtlSeconds });
+  await app.register(openapiPlugin);
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

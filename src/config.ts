@@ -21,17 +21,30 @@ export const EnvSchema = Type.Object({
   ),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
   DATA_DIR: Type.String({ minLength: 1, default: './data/pglite' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
   REFRESH_TOKEN_TTL: Type.Integer({ minimum: 300, maximum: 90 * 24 * 3600, default: 30 * 24 * 3600 }),
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   AUTH_RATE_LIMIT_WINDOW: Type.Integer({ minimum: 1, default: 60 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'bucketlist:' }),
+  IDEMPOTENCY_KEY_TTL: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 24 * 3600 }),
   TRUST_PROXY: Type.String({ default: '' }),
   CORS_ORIGINS: Type.String({ default: '' }),
 });
 
 export type Env = Static<typeof EnvSchema>;
+
+export interface PostgresConfig {
+  kind: 'postgres';
+  url: string;
+  poolSize: number;
+  /** Named (server-side) prepared statements; on unless set false. */
+  preparedStatements?: boolean;
+}
 
 /** A configuration problem, reported as one line before the process exits. */
 export class ConfigError extends Error {
@@ -45,7 +58,7 @@ const splitList = (value: string) =>
     .filter(Boolean);
 
 // Values that may carry credentials are never echoed into an error message (and so into logs).
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'JWT_SECRET']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL']);
 
 function invalid(name: string, value: string | undefined, reason: string): ConfigError {
   const shown = SECRET_VARIABLES.has(name) ? '(value hidden)' : JSON.stringify(value ?? '');
@@ -148,8 +161,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       port: valid.PORT,
       logLevel: valid.LOG_LEVEL,
       database: valid.DATABASE_URL
-        ? ({ kind: 'postgres', url: valid.DATABASE_URL, poolSize: valid.DATABASE_POOL_SIZE } as const)
+        ? ({
+            kind: 'postgres',
+            url: valid.DATABASE_URL,
+            poolSize: valid.DATABASE_POOL_SIZE,
+            // Off only behind a pooler that cannot keep named statements per client (PgBouncer before 1.21).
+            ...(valid.DATABASE_PREPARED_STATEMENTS ? {} : { preparedStatements: false }),
+          } as PostgresConfig)
         : ({ kind: 'pglite', dataDir: valid.DATA_DIR } as const),
+      migrateOnStart: valid.MIGRATE_ON_START,
       auth: {
         jwtSecret,
         accessTokenTtl: valid.ACCESS_TOKEN_TTL,
@@ -157,6 +177,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         rateLimitMax: valid.AUTH_RATE_LIMIT_MAX,
         rateLimitWindowSeconds: valid.AUTH_RATE_LIMIT_WINDOW,
       },
+      // Without Redis each process counts on its own, so N instances allow N times the limit.
+      rateLimitStore: valid.REDIS_URL
+        ? ({ kind: 'redis', url: valid.REDIS_URL, keyPrefix: valid.REDIS_KEY_PREFIX } as const)
+        : ({ kind: 'memory' } as const),
+      idempotencyKeyTtlSeconds: valid.IDEMPOTENCY_KEY_TTL,
       trustProxy: parseTrustProxy(valid.TRUST_PROXY),
       corsOrigins: parseOrigins(valid.CORS_ORIGINS),
     },

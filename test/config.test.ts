@@ -52,10 +52,39 @@ t.test('an empty environment gives the documented defaults', async (t) => {
       rateLimitMax: 10,
       rateLimitWindowSeconds: 60,
     },
+    migrateOnStart: true,
+    rateLimitStore: { kind: 'memory' },
+    idempotencyKeyTtlSeconds: 86400,
     trustProxy: false,
     corsOrigins: [],
   });
   t.ok(Buffer.byteLength(config.auth.jwtSecret) >= 32, 'the development secret is still 32 bytes or more');
+});
+
+t.test(
+  'REDIS_URL moves the rate-limit counters to Redis, under the key prefix; its value is never echoed',
+  async (t) => {
+    const { config } = loadConfig({ REDIS_URL: 'redis://:secret@cache:6379/2', REDIS_KEY_PREFIX: 'api:' });
+    t.same(config.rateLimitStore, { kind: 'redis', url: 'redis://:secret@cache:6379/2', keyPrefix: 'api:' });
+    t.throws(() => loadConfig({ REDIS_URL: 'http://:secret@cache' }), {
+      message: /^invalid environment variable REDIS_URL=\(value hidden\): /,
+    });
+  },
+);
+
+t.test('behind PgBouncer: prepared statements and migrations at start can be turned off', async (t) => {
+  const { config } = loadConfig({
+    DATABASE_URL: 'postgres://app@pgbouncer:6432/app',
+    DATABASE_PREPARED_STATEMENTS: 'false',
+    MIGRATE_ON_START: 'false',
+  });
+  t.same(config.database, {
+    kind: 'postgres',
+    url: 'postgres://app@pgbouncer:6432/app',
+    poolSize: 10,
+    preparedStatements: false,
+  });
+  t.equal(config.migrateOnStart, false);
 });
 
 t.test('empty strings count as unset', async (t) => {

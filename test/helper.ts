@@ -3,10 +3,12 @@
  * for the users and resources most tests start from.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Logger } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Test } from 'tap';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
+import type { DatabaseHandle } from '../src/db/client.js';
 import type { ProblemBody } from '../src/schemas/common.js';
 import { watchConformance } from './conformance.js';
 import { openTestDatabase } from './setup/databases.js';
@@ -38,12 +40,30 @@ export const TEST_PRESSURE = { maxEventLoopDelay: 0, healthCheck: undefined };
 
 export interface BuildTestOptions {
   env?: Record<string, string>;
+  /** A Drizzle logger that sees every statement the app sends. */
+  loggedBy?: Logger;
   logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
+}
+
+/**
+ * Puts a logger on the handle's Drizzle session (Drizzle takes one only when it is created):
+ * statements prepared from then on, and transactions, report to it.
+ */
+function logStatements(database: DatabaseHandle, logger: Logger) {
+  const session = (database.db as unknown as { session: { logger: Logger; options: { logger?: Logger } } }).session;
+  session.logger = logger;
+  session.options.logger = logger;
 }
 
 /** The app on a fresh database of its own, closed (and the database dropped) when the test ends. */
 export async function build(t: Test, options: BuildTestOptions = {}): Promise<App> {
+  return (await buildWithDatabase(t, options)).app;
+}
+
+/** As `build`, with the database handle, for tests that look at the rows themselves. */
+export async function buildWithDatabase(t: Test, options: BuildTestOptions = {}) {
   const database = await openTestDatabase();
+  if (options.loggedBy) logStatements(database, options.loggedBy);
   const app = await buildApp(testConfig(options.env), {
     database,
     logger: options.logger ?? false,
@@ -56,7 +76,7 @@ export async function build(t: Test, options: BuildTestOptions = {}): Promise<Ap
     await database.close();
   });
   await app.ready();
-  return app;
+  return { app, database };
 }
 
 let userCounter = 0;

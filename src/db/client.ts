@@ -50,7 +50,7 @@ async function openPostgres(
   options: OpenOptions,
 ): Promise<DatabaseHandle> {
   if (options.migrate) await migratePostgres(config.url);
-  return connectPostgres(config.url, config.poolSize);
+  return connectPostgres(config.url, config.poolSize, config.preparedStatements ?? true);
 }
 
 /** Connections of the transaction pool for a statement pool of `poolSize`: a fifth, at least one. */
@@ -63,10 +63,13 @@ export const transactionPoolSize = (poolSize: number) => Math.ceil(poolSize / 5)
  * connection for the transaction, which then fails with UNSAFE_TRANSACTION under load. A pool that carries nothing but transactions never has a busy connection
  * to pipeline onto: each BEGIN waits for an idle one.
  */
-export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
+export function connectPostgres(url: string, poolSize: number, preparedStatements = true): DatabaseHandle {
   const connect = (max: number) =>
     postgres(url, {
       max,
+      // Unnamed statements instead: a transaction-mode pooler without prepared-statement support
+      // hands each statement to any server connection, where a named one may not exist.
+      prepare: preparedStatements,
       // Fail fast when the server is unreachable instead of queueing requests for 30 s.
       connect_timeout: 5,
       // Reconnect soon after an outage (the default backs off to 20 s between attempts).

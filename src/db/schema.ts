@@ -8,7 +8,10 @@ import {
   foreignKey,
   index,
   integer,
+  jsonb,
   pgTable,
+  primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -116,6 +119,31 @@ export const items = pgTable(
     index('items_bucketlist_id_id_idx').on(table.bucketlistId, table.id),
     index('items_bucketlist_id_done_id_idx').on(table.bucketlistId, table.done, table.id),
     index('items_owner_id_idx').on(table.ownerId),
+  ],
+);
+
+/**
+ * The Idempotency-Key of a POST and, once it has run, its response (status, headers, body), kept
+ * for a configured time so that a retry with the same key gets the same answer. Keys belong to a
+ * user: the primary key starts with the owner. A row without a status is a request still running.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: varchar('key', { length: 255 }).notNull(),
+    // A keyed hash of the method, path and body: a reused key with another request is refused.
+    fingerprint: text('fingerprint').notNull(),
+    status: smallint('status'),
+    headers: jsonb('headers').$type<Record<string, string>>(),
+    body: text('body'),
+    createdAt: timestamptz('created_at').notNull().default(sql.raw('now()')),
+  },
+  (table) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [table.ownerId, table.key] }),
+    index('idempotency_keys_created_at_idx').on(table.createdAt),
   ],
 );
 

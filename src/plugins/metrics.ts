@@ -15,6 +15,13 @@ const LABELS = ['method', 'route', 'status_code'] as const;
 // Seconds; from a fast indexed read to a slow password hash, and the request timeout's range.
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's metrics registry, for plugins that count something of their own. */
+    metricsRegistry: Registry;
+  }
+}
+
 let processRegistry: Registry | undefined;
 
 /**
@@ -41,6 +48,7 @@ export default fp(
       registers: [registry],
     });
     const perProcess = processMetrics();
+    app.decorate('metricsRegistry', registry);
 
     // A histogram's `_count` already counts the requests; a separate counter would only double the
     // work per request.

@@ -9,13 +9,13 @@ import { and, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, nextUpdatedAt } from '../db/schema.js';
+import * as keyset from './keyset.js';
 import { canMatchStoredText, containsPattern } from './search.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
   explainMissedWrite,
   hasSqlState,
-  orderBy,
   pageOf,
   pageTotal,
   placeholdersFor,
@@ -42,6 +42,8 @@ export interface BucketlistListOptions {
   pageSize: number;
   sort: string;
   q?: string;
+  /** Continue from this boundary row (cursor pagination) instead of skipping to `page`. */
+  after?: keyset.Keyset;
 }
 
 const SORT_COLUMNS = {
@@ -91,16 +93,16 @@ export function createBucketlistRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('bucketlists_insert');
 
-  const listStatement = preparedPerShape((sort: string, searching: boolean) => {
+  const listStatement = preparedPerShape((sort: string, searching: boolean, shape: keyset.KeysetShape) => {
     const matching = ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined);
     return db
       .select({ row: PRESENTED, total: pageTotal(db, bucketlists, matching) })
       .from(bucketlists)
-      .where(and(matching, activeViewer))
-      .orderBy(...orderBy(sort, SORT_COLUMNS, bucketlists.id))
+      .where(and(matching, activeViewer, keyset.predicate(sort, SORT_COLUMNS, bucketlists.id, shape)))
+      .orderBy(...keyset.order(sort, SORT_COLUMNS, bucketlists.id, shape))
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
-      .prepare(`bucketlists_list_${sort}_${searching}`);
+      .prepare(`bucketlists_list_${sort}_${searching}${shape === 'none' ? '' : `_${shape}`}`);
   });
 
   const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
@@ -175,17 +177,28 @@ export function createBucketlistRepository(db: Database) {
     async list(viewer: Viewer, options: BucketlistListOptions) {
       const ownerId = viewer.userId;
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
-      const statement = listStatement(options.sort, Boolean(options.q));
-      const offset = (options.page - 1) * options.pageSize;
+      const statement = listStatement(options.sort, Boolean(options.q), keyset.shapeOf(options.after));
+      const offset = options.after ? 0 : (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
       const results = await statement.execute({
         ownerId,
         sessionId: viewer.sessionId,
         pattern,
+        ...keyset.params(options.after),
         limit: options.pageSize,
         offset,
       });
-      return pageOf(results, offset, () => db.$count(bucketlists, ownedMatching(ownerId, pattern)));
+      // Past a boundary rows were skipped as past an offset: an empty page still counts the rest.
+      const page = await pageOf(results, options.after ? 1 : offset, () =>
+        db.$count(bucketlists, ownedMatching(ownerId, pattern)),
+      );
+      return { rows: keyset.inListOrder(page.rows, options.after), total: page.total };
+    },
+
+    /** The boundary a cursor names for this row in this sort: its sort value and id. */
+    boundaryOf(sort: string, row: BucketlistRow) {
+      const values = { name: foldCase(row.name), created_at: row.createdAt, updated_at: row.updatedAt };
+      return { value: values[sort.replace(/^-/, '') as keyof typeof values] ?? row.id, id: row.id };
     },
 
     replace(viewer: Viewer, id: number, values: { name: string; description: string | null }, versions?: number[]) {

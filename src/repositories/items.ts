@@ -9,13 +9,13 @@ import { and, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
 import { items, nextUpdatedAt } from '../db/schema.js';
+import * as keyset from './keyset.js';
 import { canMatchStoredText, containsPattern } from './search.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
   explainMissedWrite,
   hasSqlState,
-  orderBy,
   pageOf,
   pageTotal,
   placeholdersFor,
@@ -53,6 +53,8 @@ export interface ItemListOptions {
   sort: string;
   q?: string;
   done?: boolean;
+  /** Continue from this boundary row (cursor pagination) instead of skipping to `page`. */
+  after?: keyset.Keyset;
 }
 
 const SORT_COLUMNS = {
@@ -112,22 +114,24 @@ export function createItemRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('items_insert');
 
-  const listStatement = preparedPerShape((sort: string, searching: boolean, filteringDone: boolean) => {
-    const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
-    const matching = scopedMatching(
-      scope,
-      searching ? sql.placeholder('pattern') : undefined,
-      filteringDone ? sql.placeholder('done') : undefined,
-    );
-    return db
-      .select({ row: PRESENTED, total: pageTotal(db, items, matching) })
-      .from(items)
-      .where(and(matching, activeViewer))
-      .orderBy(...orderBy(sort, SORT_COLUMNS, items.id))
-      .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare(`items_list_${sort}_${searching}_${filteringDone}`);
-  });
+  const listStatement = preparedPerShape(
+    (sort: string, searching: boolean, filteringDone: boolean, shape: keyset.KeysetShape) => {
+      const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
+      const matching = scopedMatching(
+        scope,
+        searching ? sql.placeholder('pattern') : undefined,
+        filteringDone ? sql.placeholder('done') : undefined,
+      );
+      return db
+        .select({ row: PRESENTED, total: pageTotal(db, items, matching) })
+        .from(items)
+        .where(and(matching, activeViewer, keyset.predicate(sort, SORT_COLUMNS, items.id, shape)))
+        .orderBy(...keyset.order(sort, SORT_COLUMNS, items.id, shape))
+        .limit(sql.placeholder('limit'))
+        .offset(sql.placeholder('offset'))
+        .prepare(`items_list_${sort}_${searching}_${filteringDone}${shape === 'none' ? '' : `_${shape}`}`);
+    },
+  );
 
   const find = async (scope: ItemScope, id: number) => (await byId.execute({ id, ...scope }))[0];
 
@@ -206,17 +210,38 @@ export function createItemRepository(db: Database) {
      */
     async list(scope: SessionScope, options: ItemListOptions) {
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
-      const statement = listStatement(options.sort, Boolean(options.q), options.done !== undefined);
-      const offset = (options.page - 1) * options.pageSize;
+      const statement = listStatement(
+        options.sort,
+        Boolean(options.q),
+        options.done !== undefined,
+        keyset.shapeOf(options.after),
+      );
+      const offset = options.after ? 0 : (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
       const results = await statement.execute({
         ...scope,
         pattern,
         done: options.done,
+        ...keyset.params(options.after),
         limit: options.pageSize,
         offset,
       });
-      return pageOf(results, offset, () => db.$count(items, scopedMatching(scope, pattern, options.done)));
+      // Past a boundary rows were skipped as past an offset: an empty page still counts the rest.
+      const page = await pageOf(results, options.after ? 1 : offset, () =>
+        db.$count(items, scopedMatching(scope, pattern, options.done)),
+      );
+      return { rows: keyset.inListOrder(page.rows, options.after), total: page.total };
+    },
+
+    /** The boundary a cursor names for this row in this sort: its sort value and id. */
+    boundaryOf(sort: string, row: ItemRow) {
+      const values = {
+        name: foldCase(row.name),
+        created_at: row.createdAt,
+        updated_at: row.updatedAt,
+        done: row.done,
+      };
+      return { value: values[sort.replace(/^-/, '') as keyof typeof values] ?? row.id, id: row.id };
     },
 
     replace(scope: SessionScope, id: number, values: { name: string; done: boolean }, versions?: number[]) {

@@ -45,6 +45,8 @@ export const ProblemCode = Type.Union(
     'not_found',
     'method_not_allowed',
     'conflict',
+    'idempotency_key_in_use',
+    'idempotency_key_reused',
     'precondition_failed',
     'payload_too_large',
     'unsupported_media_type',
@@ -95,6 +97,14 @@ export const PageQueryFields = {
     Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1, description: '1-based page number.' }),
   ),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' })),
+  cursor: Type.Optional(
+    Type.String({
+      maxLength: 2048,
+      pattern: '^[A-Za-z0-9_.-]*$',
+      description:
+        'Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them.',
+    }),
+  ),
   q: Type.Optional(
     Type.String({
       // Names are at most 255 characters; the bound only stops absurd inputs.
@@ -139,6 +149,22 @@ export const problems = (...statuses: number[]) =>
 
 export const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current.' });
 export const NoContent = Type.Null({ description: 'Done; no content.' });
+
+/**
+ * The Idempotency-Key request header of every POST (Stripe's semantics; see docs/api.md). The
+ * value is the client's own, unique per operation it means to run once (a UUID v4, say).
+ */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description:
+        'Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it.',
+    }),
+  ),
+});
 
 /** The If-Match / If-None-Match request headers of the conditional routes (RFC 9110 §13.1). */
 export const IfMatchHeaders = Type.Object({

@@ -782,10 +782,25 @@ function queryValue(schemaOrRef: unknown): fc.Arbitrary<QueryValue> {
   );
 }
 
+/**
+ * A list cursor: valid ones come only from a previous page's links, which the fuzz does not
+ * follow, so the one valid value it can send is the empty cursor (the first page); any other text
+ * is a forged cursor, a 400.
+ */
+const cursorValue: fc.Arbitrary<QueryValue> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({ kind: 'valid' as const, raw: '' }) },
+  {
+    weight: 1,
+    arbitrary: text(30)
+      .filter((raw) => raw !== '')
+      .map((raw) => ({ kind: 'invalid' as const, raw })),
+  },
+);
+
 function queryDraft(operation: Operation): fc.Arbitrary<Array<[string, QueryValue]>> {
   const declared = operation.queryParams.map((parameter) =>
     fc
-      .option(queryValue(parameter.schema), { nil: undefined, freq: 2 })
+      .option(parameter.name === 'cursor' ? cursorValue : queryValue(parameter.schema), { nil: undefined, freq: 2 })
       .map((value) => [parameter.name, value] as const),
   );
   const extras = fc.oneof(

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { conflict, invalidCredentials, unauthorized } from '../../../errors.js';
 import { Credentials, RefreshRequest, Registration, Tokens, type TokensBody, User } from '../../../schemas/auth.js';
-import { NoContent, problems, ref } from '../../../schemas/common.js';
+import { IdempotencyHeaders, NoContent, problems, ref } from '../../../schemas/common.js';
 import { presentUser } from '../users/present.js';
 import {
   checkPassword,
@@ -41,6 +41,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Create an account',
         description:
           'The email is compared and stored lower-cased; the name is trimmed. The password is stored only as an argon2id hash.',
+        headers: IdempotencyHeaders,
         body: ref(Registration),
         response: { 201: ref(User), ...problems(400, 406, 409, 413, 415, 429, 500, 503) },
       },
@@ -66,6 +67,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'login',
         summary: 'Log in and start a session',
         description: 'Each login starts a new session with its own access and refresh tokens.',
+        headers: IdempotencyHeaders,
         body: ref(Credentials),
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
       },
@@ -95,6 +97,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Exchange a refresh token for new tokens',
         description:
           'The refresh token is single-use: the response carries its successor. Presenting a used one again revokes the whole session.',
+        headers: IdempotencyHeaders,
         body: ref(RefreshRequest),
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
       },
@@ -122,8 +125,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'End the current session',
         description: "Revokes this session's access and refresh tokens; other sessions stay valid.",
         security: [{ bearerAuth: [] }],
+        headers: IdempotencyHeaders,
         // No body is expected, but one that is malformed, too large or not JSON is still refused.
-        response: { 204: NoContent, ...problems(400, 401, 406, 413, 415, 500, 503) },
+        response: { 204: NoContent, ...problems(400, 401, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

@@ -9,6 +9,7 @@ import {
   BucketlistPatch,
 } from '../../../schemas/bucketlists.js';
 import {
+  IdempotencyHeaders,
   IdParams,
   IfMatchHeaders,
   IfNoneMatchHeaders,
@@ -18,7 +19,7 @@ import {
   ref,
 } from '../../../schemas/common.js';
 import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
-import { sendPage, withDefaults } from '../pagination.js';
+import { cursorCodec, withDefaults } from '../pagination.js';
 import { presentBucketlist } from './present.js';
 
 const THE_BUCKETLIST = 'The bucketlist';
@@ -28,6 +29,7 @@ const security = [{ bearerAuth: [] }];
 const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   const { bucketlists } = app.repositories;
+  const cursors = cursorCodec(app.config.auth.jwtSecret);
 
   app.post(
     '',
@@ -39,8 +41,9 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createBucketlist',
         summary: 'Create a bucketlist',
         description: 'The name is trimmed; an omitted description is null. Location names the new bucketlist.',
+        headers: IdempotencyHeaders,
         body: ref(BucketlistInput),
-        response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 413, 415, 500, 503) },
+        response: { 201: ref(Bucketlist), ...problems(400, 401, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -63,18 +66,21 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'listBucketlists',
         summary: "List the caller's bucketlists",
-        description: 'Paginated; `Link` carries the next and previous pages.',
+        description: 'Paginated by page number or by cursor; `Link` carries the next and previous pages.',
         querystring: BucketlistListQuery,
         response: { 200: ref(BucketlistPage), ...problems(400, 401, 406, 500, 503) },
       },
     },
     async (request, reply) => {
       const query = withDefaults(request.query);
-      const { page, page_size: pageSize, sort, q } = query;
-      const result = await bucketlists.list(request.user, { page, pageSize, sort, q });
+      const { sort, q } = query;
+      const position = cursors.positionOf(query);
+      const { page, limit: pageSize, after } = position;
+      const result = await bucketlists.list(request.user, { page, pageSize, sort, q, after });
       // An empty page is also what a revoked session reads.
       if (result.rows.length === 0) await app.requireActiveSession(request);
-      return sendPage(request, reply, query, result.rows.map(presentBucketlist), result.total);
+      const boundaryOf = (row: (typeof result.rows)[number]) => bucketlists.boundaryOf(sort, row);
+      return cursors.sendList(request, reply, query, position, result, boundaryOf, presentBucketlist);
     },
   );
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '../../../errors.js';
 import type { AuthenticatedUser } from '../../../plugins/auth.js';
 import {
+  IdempotencyHeaders,
   IdParams,
   IfMatchHeaders,
   IfNoneMatchHeaders,
@@ -21,7 +22,7 @@ import {
   ItemReplace,
 } from '../../../schemas/items.js';
 import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
-import { sendPage, withDefaults } from '../pagination.js';
+import { cursorCodec, withDefaults } from '../pagination.js';
 import { presentItem } from './present.js';
 
 const THE_ITEM = 'The item';
@@ -32,6 +33,7 @@ const security = [{ bearerAuth: [] }];
 const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   const { items, bucketlists } = app.repositories;
+  const cursors = cursorCodec(app.config.auth.jwtSecret);
   const scopeOf = (request: { user: AuthenticatedUser; params: { id: number } }) => ({
     ownerId: request.user.userId,
     bucketlistId: request.params.id,
@@ -49,8 +51,9 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Add an item to a bucketlist',
         description: 'The name is trimmed; done defaults to false. Location names the new item.',
         params: IdParams,
+        headers: IdempotencyHeaders,
         body: ref(ItemCreate),
-        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 413, 415, 500, 503) },
+        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -73,7 +76,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'listItems',
         summary: 'List the items of a bucketlist',
-        description: 'Paginated; `Link` carries the next and previous pages.',
+        description: 'Paginated by page number or by cursor; `Link` carries the next and previous pages.',
         params: IdParams,
         querystring: ItemListQuery,
         response: { 200: ref(ItemPage), ...problems(400, 401, 404, 406, 500, 503) },
@@ -81,14 +84,17 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const query = withDefaults(request.query);
-      const { page, page_size: pageSize, sort, q, done } = query;
-      const result = await items.list(scopeOf(request), { page, pageSize, sort, q, done });
+      const { sort, q, done } = query;
+      const position = cursors.positionOf(query);
+      const { page, limit: pageSize, after } = position;
+      const result = await items.list(scopeOf(request), { page, pageSize, sort, q, done, after });
       // Rows show the bucketlist is visible (see items.list); with none, it may not be.
       if (result.rows.length === 0 && !(await bucketlists.findVisible(request.user, request.params.id))) {
         await app.requireActiveSession(request);
         throw notFound(THE_BUCKETLIST);
       }
-      return sendPage(request, reply, query, result.rows.map(presentItem), result.total);
+      const boundaryOf = (row: (typeof result.rows)[number]) => items.boundaryOf(sort, row);
+      return cursors.sendList(request, reply, query, position, result, boundaryOf, presentItem);
     },
   );
 
