@@ -21,6 +21,7 @@ import accessLogPlugin from './plugins/access-log.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin, { answerClientError, sendProblem, toApiError } from './plugins/errors.js';
+import jobsPlugin from './plugins/jobs.js';
 import jsonBodyPlugin from './plugins/json-body.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -120,6 +121,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(authPlugin, { auth: config.auth });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
+  await app.register(jobsPlugin, { jobs: config.jobs });
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

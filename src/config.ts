@@ -2,6 +2,7 @@
  * Configuration: the environment schema and its loader. The environment is read here once,
  * validated, and handed to the app as a typed object; nothing else reads process.env.
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -29,6 +30,10 @@ export const EnvSchema = Type.Object({
   AUTH_RATE_LIMIT_WINDOW: Type.Integer({ minimum: 1, default: 60 }),
   TRUST_PROXY: Type.String({ default: '' }),
   CORS_ORIGINS: Type.String({ default: '' }),
+  WORKERS_IN_PROCESS: Type.Boolean({ default: true }),
+  JOB_TIMEOUT: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+  JOB_POLL_INTERVAL: Type.Number({ minimum: 0.5, maximum: 60, default: 2 }),
+  EXPORT_TTL: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -159,10 +164,32 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       trustProxy: parseTrustProxy(valid.TRUST_PROXY),
       corsOrigins: parseOrigins(valid.CORS_ORIGINS),
+      jobs: {
+        workersInProcess: valid.WORKERS_IN_PROCESS,
+        timeoutSeconds: valid.JOB_TIMEOUT,
+        pollIntervalSeconds: valid.JOB_POLL_INTERVAL,
+      },
+      exports: { ttlSeconds: valid.EXPORT_TTL },
     },
     warnings,
   };
 }
 
+/**
+ * For the process shells: the configuration from the environment (and a `.env` file in the working
+ * directory), or a one-line message and exit 1 when it is invalid.
+ */
+export function loadConfigOrExit(name: string): ReturnType<typeof loadConfig> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${name}: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 export type Config = ReturnType<typeof loadConfig>['config'];
 export type DatabaseConfig = Config['database'];
+export type JobsConfig = Config['jobs'];

@@ -1,19 +1,9 @@
 /** The process shell: read the configuration, build the app, listen, and shut down cleanly. */
-import { existsSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-
-let loaded: ReturnType<typeof loadConfig>;
-try {
-  loaded = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`bucketlist-api: ${error.message}`);
-  process.exit(1);
-}
+const loaded = loadConfigOrExit('bucketlist-api');
 
 const app = await buildApp(loaded.config);
 for (const warning of loaded.warnings) app.log.warn(warning);

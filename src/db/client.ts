@@ -13,9 +13,20 @@ import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** Rows of a statement run outside Drizzle, as node-postgres shapes them. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+}
+
 export interface DatabaseHandle {
   db: Database;
   kind: DatabaseConfig['kind'];
+  /**
+   * One SQL text with positional parameters (`$1`), outside Drizzle, on the same connections: the
+   * job queue's statements. A text without parameters may hold several statements (a transaction
+   * spelled out in SQL); the rows are then those of the last one.
+   */
+  execute(text: string, values?: unknown[]): Promise<SqlResult>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +104,13 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
   return {
     db,
     kind: 'postgres',
+    execute: async (text, values = []) => {
+      // Without parameters postgres.js sends the simple protocol, which runs several statements;
+      // their results then come back as one array per statement.
+      const result: unknown[] = await statements.unsafe(text, values as postgres.ParameterOrJSON<never>[]);
+      const last = values.length === 0 && Array.isArray(result.at(-1)) ? (result.at(-1) as unknown[]) : result;
+      return { rows: [...last] as Record<string, unknown>[] };
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },

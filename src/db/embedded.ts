@@ -40,6 +40,15 @@ export function wrapEmbedded(client: PGlite): DatabaseHandle {
   return {
     db,
     kind: 'pglite',
+    execute: async (text, values = []) => {
+      if (values.length > 0) {
+        const { rows } = await client.query<Record<string, unknown>>(text, values);
+        return { rows };
+      }
+      // exec() runs several statements (query() only one); the rows are the last one's.
+      const results = await client.exec(text);
+      return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },

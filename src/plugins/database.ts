@@ -9,6 +9,8 @@ import { createRepositories, type Repositories } from '../repositories/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The open database, for infrastructure plugins (the job queue); routes use `repositories`. */
+    database: DatabaseHandle;
     /** Every query the routes may run, grouped by resource. */
     repositories: Repositories;
     /** Resolves when the database answers; rejects when it does not, within 2 s. */
@@ -42,6 +44,7 @@ export default fp<DatabasePluginOptions>(
   async function database(app, options) {
     const handle = options.handle ?? (await openDatabase(options.database, { migrate: options.migrate }));
     if (!options.handle) app.addHook('onClose', () => handle.close());
+    app.decorate('database', handle);
     app.decorate('repositories', createRepositories(handle.db));
     app.decorate('pingDatabase', () => withDeadline(handle.ping(), PING_DEADLINE_MS));
   },

@@ -7,6 +7,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's metrics registry, served at /metrics: other plugins add their metrics to it. */
+    metricsRegistry: Registry;
+  }
+}
+
 /** The route label of requests no route matched (404, 405): one value, however many URLs are probed. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -41,6 +48,7 @@ export default fp(
       registers: [registry],
     });
     const perProcess = processMetrics();
+    app.decorate('metricsRegistry', registry);
 
     // A histogram's `_count` already counts the requests; a separate counter would only double the
     // work per request.

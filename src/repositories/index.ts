@@ -1,6 +1,7 @@
 /** All queries, grouped by resource; built once per database handle. */
 import type { Database } from '../db/client.js';
 import { createBucketlistRepository } from './bucketlists.js';
+import { createExportRepository } from './exports.js';
 import { createItemRepository } from './items.js';
 import { createSessionRepository } from './sessions.js';
 import { createUserRepository } from './users.js';
@@ -11,6 +12,7 @@ export function createRepositories(db: Database) {
     sessions: createSessionRepository(db),
     bucketlists: createBucketlistRepository(db),
     items: createItemRepository(db),
+    exports: createExportRepository(db),
   };
 }
 
