@@ -105,11 +105,25 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
     db,
     kind: 'postgres',
     execute: async (text, values = []) => {
-      // Without parameters postgres.js sends the simple protocol, which runs several statements;
-      // their results then come back as one array per statement.
-      const result: unknown[] = await statements.unsafe(text, values as postgres.ParameterOrJSON<never>[]);
-      const last = values.length === 0 && Array.isArray(result.at(-1)) ? (result.at(-1) as unknown[]) : result;
-      return { rows: [...last] as Record<string, unknown>[] };
+      if (values.length > 0) {
+        const rows: Record<string, unknown>[] = await statements.unsafe(text, values as never[]);
+        return { rows: [...rows] };
+      }
+      // Without parameters the text may be several statements, a transaction among them, sent in
+      // the simple protocol: postgres.js allows that only on a connection reserved for it.
+      const connection = await statements.reserve();
+      try {
+        const results: unknown[] = await connection.unsafe(text);
+        const last = Array.isArray(results.at(-1)) ? (results.at(-1) as unknown[]) : results;
+        return { rows: [...last] as Record<string, unknown>[] };
+      } catch (error) {
+        // A statement that failed after a BEGIN leaves its transaction open (and aborted): end it
+        // before the connection goes back to the pool.
+        await connection.unsafe('rollback');
+        throw error;
+      } finally {
+        connection.release();
+      }
     },
     ping: async () => {
       await db.execute(sql`select 1`);

@@ -45,8 +45,12 @@ export function wrapEmbedded(client: PGlite): DatabaseHandle {
         const { rows } = await client.query<Record<string, unknown>>(text, values);
         return { rows };
       }
-      // exec() runs several statements (query() only one); the rows are the last one's.
-      const results = await client.exec(text);
+      // exec() runs several statements (query() only one); the rows are the last one's. A statement
+      // that fails after a BEGIN leaves its transaction open and aborted: it is ended here.
+      const results = await client.exec(text).catch(async (error: unknown) => {
+        await client.exec('rollback');
+        throw error;
+      });
       return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
     },
     ping: async () => {

@@ -9,6 +9,7 @@
 import PgBoss from 'pg-boss';
 import type { JobsConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
+import { hasSqlState } from '../repositories/writes.js';
 
 /** The queues, and what their jobs carry. */
 export const QUEUES = {
@@ -65,14 +66,36 @@ export function createQueue(handle: DatabaseHandle, config: JobsConfig, options:
   });
 }
 
-/** Creates the queues (idempotent). */
+/**
+ * Creates the queues, or brings their settings up to this configuration: a job takes its queue's
+ * retry and expiry settings when it is sent, so every process should run with the same JOB_TIMEOUT.
+ */
 export async function createQueues(boss: PgBoss, config: JobsConfig): Promise<void> {
-  await boss.createQueue(QUEUES.export, {
-    name: QUEUES.export,
-    ...EXPORT_RETRY,
-    expireInSeconds: config.timeoutSeconds,
-  });
-  await boss.createQueue(QUEUES.maintenance, { name: QUEUES.maintenance, expireInSeconds: config.timeoutSeconds });
+  const queues: PgBoss.Queue[] = [
+    { name: QUEUES.export, ...EXPORT_RETRY, expireInSeconds: config.timeoutSeconds },
+    { name: QUEUES.maintenance, expireInSeconds: config.timeoutSeconds },
+  ];
+  for (const queue of queues) {
+    await retriedOnDeadlock(() => boss.createQueue(queue.name, queue));
+    await boss.updateQueue(queue.name, queue);
+  }
+}
+
+/** SQLSTATE of the loser of a deadlock, which PostgreSQL rolls back. */
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * pg-boss creates a queue's partition without a lock of its own: processes that start together on
+ * a new database can deadlock there. The loser's statement is rolled back; once the winner's is
+ * done, trying again finds the queue and does nothing.
+ */
+async function retriedOnDeadlock(create: () => Promise<void>, attempts = 3): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if (attempts <= 1 || !hasSqlState(error, DEADLOCK_DETECTED)) throw error;
+    await retriedOnDeadlock(create, attempts - 1);
+  }
 }
 
 /** Installs pg-boss's schema and the queues, and stops: for `npm run db:migrate` and test templates. */

@@ -49,6 +49,7 @@ async function observed<T>(queue: string, options: WorkerOptions, details: objec
 /** Starts taking jobs from every queue on this pg-boss (started, with `workers: true`). */
 export async function startWorkers(boss: PgBoss, options: WorkerOptions): Promise<void> {
   const { repositories, config } = options;
+  // The queues may be new to this database, or this process may be the first with new settings.
   await createQueues(boss, config);
   const polling = { pollingIntervalSeconds: config.pollIntervalSeconds };
 

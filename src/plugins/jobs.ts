@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import PgBoss from 'pg-boss';
 import { Gauge, Histogram } from 'prom-client';
 import type { JobsConfig } from '../config.js';
-import { createQueue, type ExportJob, JOB_STOP_TIMEOUT_MS, QUEUES } from '../jobs/queue.js';
+import { createQueue, createQueues, type ExportJob, JOB_STOP_TIMEOUT_MS, QUEUES } from '../jobs/queue.js';
 import { type JobObserver, startWorkers } from '../jobs/workers.js';
 
 declare module 'fastify' {
@@ -40,6 +40,7 @@ export default fp<JobsPluginOptions>(
     const boss = createQueue(app.database, config, { workers: config.workersInProcess });
     boss.on('error', (err) => app.log.error({ err }, 'job queue error'));
     await boss.start();
+    await createQueues(boss, config);
     app.addHook('onClose', () => boss.stop({ graceful: true, timeout: JOB_STOP_TIMEOUT_MS, close: false }));
 
     const durations = new Histogram({
