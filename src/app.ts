@@ -101,6 +101,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+  // Loaded only when tracing is on, so that with it off none of OpenTelemetry is even loaded.
+  const telemetry = config.tracing
+    ? await (await import('./plugins/tracing.js')).startTracing(app, config.tracing)
+    : undefined;
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -114,6 +118,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     database: config.database,
     migrate: true,
     ...(options.database ? { handle: options.database } : {}),
+    ...(telemetry ? { telemetry } : {}),
   });
   // After the database: opening and migrating it blocks the event loop, which is not overload.
   await app.register(pressurePlugin, options.pressure ?? {});
@@ -121,7 +126,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(authPlugin, { auth: config.auth });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
-  await app.register(jobsPlugin, { jobs: config.jobs });
+  await app.register(jobsPlugin, { jobs: config.jobs, ...(telemetry ? { telemetry } : {}) });
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

@@ -33,6 +33,8 @@ export const EnvSchema = Type.Object({
   WORKERS_IN_PROCESS: Type.Boolean({ default: true }),
   JOB_TIMEOUT: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
   JOB_POLL_INTERVAL: Type.Number({ minimum: 0.5, maximum: 60, default: 2 }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: 'bucketlist-api' }),
   EXPORT_TTL: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
 });
 
@@ -170,6 +172,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         pollIntervalSeconds: valid.JOB_POLL_INTERVAL,
       },
       exports: { ttlSeconds: valid.EXPORT_TTL },
+      // Tracing is on only with a collector to send spans to (OTLP over HTTP, JSON).
+      tracing: valid.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? { endpoint: valid.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: valid.OTEL_SERVICE_NAME }
+        : undefined,
     },
     warnings,
   };
@@ -193,3 +199,4 @@ export function loadConfigOrExit(name: string): ReturnType<typeof loadConfig> {
 export type Config = ReturnType<typeof loadConfig>['config'];
 export type DatabaseConfig = Config['database'];
 export type JobsConfig = Config['jobs'];
+export type TracingConfig = NonNullable<Config['tracing']>;

@@ -10,6 +10,7 @@ import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
+import { type Telemetry, tracePostgres, traceStatement } from './tracing.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -27,6 +28,8 @@ export interface DatabaseHandle {
    * spelled out in SQL); the rows are then those of the last one.
    */
   execute(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** The same database, with a span for each statement (src/db/tracing.ts); for when tracing is on. */
+  traced(telemetry: Telemetry): DatabaseHandle;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -101,9 +104,14 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
   // Drizzle sets its value parsers on the client it is given; the transactions' must match.
   Object.assign(transactions.options.parsers, statements.options.parsers);
   Object.assign(transactions.options.serializers, statements.options.serializers);
-  return {
+  const handle: DatabaseHandle = {
     db,
     kind: 'postgres',
+    traced: (telemetry) => ({
+      ...handle,
+      db: drizzlePostgres(tracePostgres(client, telemetry), { schema }),
+      execute: (text, values) => traceStatement(telemetry, text, () => handle.execute(text, values)),
+    }),
     execute: async (text, values = []) => {
       if (values.length > 0) {
         const rows: Record<string, unknown>[] = await statements.unsafe(text, values as never[]);
@@ -132,4 +140,5 @@ export function connectPostgres(url: string, poolSize: number): DatabaseHandle {
       await Promise.all([statements.end({ timeout: 5 }), transactions.end({ timeout: 5 })]);
     },
   };
+  return handle;
 }

@@ -13,6 +13,7 @@ import type { DatabaseHandle, OpenOptions } from './client.js';
 import { migrationsFolder } from './migrate.js';
 import { withPreparedStatements } from './pglite-statements.js';
 import * as schema from './schema.js';
+import { tracePglite, traceStatement } from './tracing.js';
 
 /**
  * The embedded database's buffer pool. Emscripten zero-fills the shared memory PostgreSQL asks
@@ -36,10 +37,16 @@ export async function migrateEmbedded(client: PGlite): Promise<void> {
 
 /** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */
 export function wrapEmbedded(client: PGlite): DatabaseHandle {
-  const db = drizzlePglite({ client: withPreparedStatements(client), schema });
-  return {
+  const prepared = withPreparedStatements(client);
+  const db = drizzlePglite({ client: prepared, schema });
+  const handle: DatabaseHandle = {
     db,
     kind: 'pglite',
+    traced: (telemetry) => ({
+      ...handle,
+      db: drizzlePglite({ client: tracePglite(prepared, telemetry), schema }),
+      execute: (text, values) => traceStatement(telemetry, text, () => handle.execute(text, values)),
+    }),
     execute: async (text, values = []) => {
       if (values.length > 0) {
         const { rows } = await client.query<Record<string, unknown>>(text, values);
@@ -58,6 +65,7 @@ export function wrapEmbedded(client: PGlite): DatabaseHandle {
     },
     close: () => client.close(),
   };
+  return handle;
 }
 
 export async function openEmbedded(

@@ -9,6 +9,7 @@
 import PgBoss from 'pg-boss';
 import type { JobsConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
+import type { TraceCarrier } from '../db/tracing.js';
 import { hasSqlState } from '../repositories/writes.js';
 
 /** The queues, and what their jobs carry. */
@@ -19,6 +20,8 @@ export const QUEUES = {
 
 export interface ExportJob {
   exportId: number;
+  /** The trace context of the request that asked for the export, when tracing is on. */
+  trace?: TraceCarrier;
 }
 
 /** Attempts after the first, spaced by retryDelay seconds doubling each time (with jitter). */

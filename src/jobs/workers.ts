@@ -6,15 +6,14 @@
 import type PgBoss from 'pg-boss';
 import type { JobsConfig } from '../config.js';
 import type { Repositories } from '../repositories/index.js';
+import { type Telemetry, type TraceCarrier, traceJob } from '../db/tracing.js';
 import { runExport } from './export.js';
 import { createQueues, type ExportJob, MAINTENANCE_CRON, QUEUES } from './queue.js';
 
 export type JobOutcome = 'completed' | 'failed';
 
-/** What the process watching the jobs (metrics, traces, logs) sees of each one. */
+/** What the process's metrics see of each job. */
 export interface JobObserver {
-  /** Runs the job inside `run`, so that a tracer can make the job's span the parent of its statements. */
-  around<T>(queue: string, run: () => Promise<T>): Promise<T>;
   ended(queue: string, outcome: JobOutcome, seconds: number): void;
 }
 
@@ -28,14 +27,22 @@ export interface WorkerOptions {
   config: JobsConfig;
   log: JobLogger;
   observer?: JobObserver;
+  /** When tracing is on: each job gets a span, the parent of its statements' spans. */
+  telemetry?: Telemetry;
 }
 
 /** Runs one job under the observer, logging and timing it; a failure is rethrown for pg-boss to retry. */
-async function observed<T>(queue: string, options: WorkerOptions, details: object, run: () => Promise<T>) {
+async function observed<T>(
+  queue: string,
+  options: WorkerOptions,
+  job: PgBoss.Job<{ trace?: TraceCarrier }>,
+  details: object,
+  run: () => Promise<T>,
+) {
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   try {
-    const result = await (options.observer ? options.observer.around(queue, run) : run());
+    const result = await (options.telemetry ? traceJob(options.telemetry, queue, job.data?.trace, run) : run());
     options.observer?.ended(queue, 'completed', seconds());
     options.log.info({ queue, ...details, result, seconds: seconds() }, 'job completed');
     return result;
@@ -57,7 +64,7 @@ export async function startWorkers(boss: PgBoss, options: WorkerOptions): Promis
     const attempt = job as PgBoss.JobWithMetadata<ExportJob>;
     const { exportId } = attempt.data;
     try {
-      return await observed(QUEUES.export, options, { jobId: attempt.id, exportId }, () =>
+      return await observed(QUEUES.export, options, attempt, { jobId: attempt.id, exportId }, () =>
         runExport(repositories.exports, exportId),
       );
     } catch (error) {
@@ -68,7 +75,7 @@ export async function startWorkers(boss: PgBoss, options: WorkerOptions): Promis
   });
 
   await boss.work(QUEUES.maintenance, polling, async ([job]) =>
-    observed(QUEUES.maintenance, options, { jobId: job?.id }, async () => ({
+    observed(QUEUES.maintenance, options, job as PgBoss.Job, { jobId: job?.id }, async () => ({
       sessions: await repositories.sessions.purgeEnded(),
       exports: await repositories.exports.purgeExpired(),
     })),

@@ -9,7 +9,8 @@ import PgBoss from 'pg-boss';
 import { Gauge, Histogram } from 'prom-client';
 import type { JobsConfig } from '../config.js';
 import { createQueue, createQueues, type ExportJob, JOB_STOP_TIMEOUT_MS, QUEUES } from '../jobs/queue.js';
-import { type JobObserver, startWorkers } from '../jobs/workers.js';
+import { currentTraceCarrier, type Telemetry } from '../db/tracing.js';
+import { startWorkers } from '../jobs/workers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,13 +31,13 @@ const STATES_SHOWN = { queued: ['created', 'retry'], running: ['active'], failed
 
 export interface JobsPluginOptions {
   jobs: JobsConfig;
-  /** Wraps each job (the tracing plugin's span); none by default. */
-  around?: JobObserver['around'];
+  /** When tracing is on: jobs carry the trace of the request that queued them, and run in spans. */
+  telemetry?: Telemetry;
 }
 
 export default fp<JobsPluginOptions>(
   async function jobs(app, options) {
-    const config = options.jobs;
+    const { jobs: config, telemetry } = options;
     const boss = createQueue(app.database, config, { workers: config.workersInProcess });
     boss.on('error', (err) => app.log.error({ err }, 'job queue error'));
     await boss.start();
@@ -72,16 +73,15 @@ export default fp<JobsPluginOptions>(
         repositories: app.repositories,
         config,
         log: app.log,
-        observer: {
-          around: options.around ?? ((_queue, run) => run()),
-          ended: (queue, outcome, seconds) => durations.observe({ queue, outcome }, seconds),
-        },
+        observer: { ended: (queue, outcome, seconds) => durations.observe({ queue, outcome }, seconds) },
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       });
     }
 
     app.decorate('jobs', {
       async enqueueExport(exportId: number) {
-        await boss.send(QUEUES.export, { exportId } satisfies ExportJob);
+        const job: ExportJob = { exportId, ...(telemetry ? { trace: currentTraceCarrier(telemetry) } : {}) };
+        await boss.send(QUEUES.export, job);
       },
     });
   },

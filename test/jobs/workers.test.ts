@@ -48,7 +48,6 @@ t.test('two workers on one queue: every export is done, each exactly once', asyn
       config,
       log: quiet,
       observer: {
-        around: (_queue, run) => run(),
         ended: (queue: string, outcome: JobOutcome) => {
           if (queue === QUEUES.export && outcome === 'completed') ran.push(name);
         },
