@@ -320,3 +320,22 @@ t.test('the maintenance job purges ended sessions and expired exports, and is sc
   const sessions = await rows(app, 'select user_id from sessions');
   t.same(sessions, [{ user_id: stays.id }], 'the revoked session is gone, the active one stays');
 });
+
+t.test('/metrics shows the queue by state and how long the jobs took', async (t) => {
+  const app = await build(t, { env: FAST_JOBS });
+  const user = await signUp(app);
+  const { location } = await requestExport(app, user.headers);
+  await settled(app, user.headers, location);
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, /^job_duration_seconds_count\{queue="export",outcome="completed"\} 1$/m);
+  t.match(metrics, /^job_queue_jobs\{queue="export",state="running"\} 0$/m);
+  t.match(metrics, /^job_queue_jobs\{queue="export",state="failed"\} 0$/m);
+
+  // An API process without workers: the export waits in the queue.
+  const producer = await build(t, { env: { WORKERS_IN_PROCESS: 'false' } });
+  const other = await signUp(producer);
+  await requestExport(producer, other.headers);
+  const queued = (await producer.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(queued, /^job_queue_jobs\{queue="export",state="queued"\} 1$/m);
+  t.notMatch(queued, /job_duration_seconds_count/, 'no job ran in this process');
+});
