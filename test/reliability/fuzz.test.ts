@@ -824,6 +824,9 @@ const headerText = fc.string({
   maxLength: 40,
 });
 
+/** The ACCEPT_VALUES that rule out JSON but take text/csv. */
+const CSV_ACCEPTING = new Set(['text/*']);
+
 const ACCEPT_VALUES: Array<[string, boolean | undefined]> = [
   ['application/json', true],
   ['*/*', true],
@@ -1189,7 +1192,9 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   }
 
   // What the contract makes of it, in the order the checks run.
-  const acceptExcludesJson = draft.accept?.accepts === false && operation.path.startsWith('/v1/');
+  // The export download also speaks CSV: there an Accept that takes text/csv is not refused.
+  const takesCsv = operation.id === 'downloadExport' && CSV_ACCEPTING.has(draft.accept?.value ?? '');
+  const acceptExcludesJson = draft.accept?.accepts === false && operation.path.startsWith('/v1/') && !takesCsv;
   let expected: Set<number> | undefined;
   let why: string;
   const acceptUnclear =

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { conflict, notAcceptable, notFound, sessionEnded } from '../../../errors.js';
 import { IdParams, problems, ref } from '../../../schemas/common.js';
 import { Export, ExportCsv, ExportDocument } from '../../../schemas/exports.js';
-import { preferredMediaType, rejectUnacceptable } from '../negotiation.js';
+import { acceptsJson, preferredMediaType, rejectUnacceptable } from '../negotiation.js';
 import { exportPath, presentExport, renderCsv, renderJson } from './present.js';
 
 const THE_EXPORT = 'The export';
@@ -81,7 +81,11 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Negotiated here rather than by the JSON-only check: this route also speaks CSV.
       onRequest: [
         (request, _reply, done) =>
-          done(preferredMediaType(request.headers.accept, DOWNLOAD_TYPES) ? undefined : notAcceptable()),
+          done(
+            acceptsJson(request.headers.accept) || preferredMediaType(request.headers.accept, ['text/csv'])
+              ? undefined
+              : notAcceptable(),
+          ),
         app.authenticate,
       ],
       schema: {
