@@ -96,6 +96,11 @@ t.test('a request continues the client trace, with a child span per database sta
   t.ok(me);
   t.not(me?.traceId, traceId);
   t.notOk(me?.parentSpanId, 'a root span');
+
+  // A request no route matches is named as /metrics labels it: one name, however many URLs.
+  await app.inject({ method: 'GET', url: '/no/such/route', headers: user.headers });
+  const unmatched = await receivedSpans((spans) => spans.some((span) => span.name === 'GET unmatched'));
+  t.ok(unmatched.some((span) => span.name === 'GET unmatched'));
 });
 
 t.test('an export job runs in a span of the trace of the request that queued it', async (t) => {

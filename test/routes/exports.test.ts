@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { hashPassword } from '../../src/routes/v1/auth/credentials.js';
 import { seedDatabase } from '../../src/db/seed.js';
+import { runExport } from '../../src/jobs/export.js';
 import { createQueue, QUEUES } from '../../src/jobs/queue.js';
 import { type App } from '../../src/app.js';
 import { build, createBucketlist, createItem, expectProblem, MISSING_ID, RFC3339_MS, signUp } from '../helper.js';
@@ -338,4 +339,44 @@ t.test('/metrics shows the queue by state and how long the jobs took', async (t)
   const queued = (await producer.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(queued, /^job_queue_jobs\{queue="export",state="queued"\} 1$/m);
   t.notMatch(queued, /job_duration_seconds_count/, 'no job ran in this process');
+});
+
+t.test('a user with nothing exports an empty document, and an empty CSV with its header', async (t) => {
+  const app = await build(t, { env: FAST_JOBS });
+  const user = await signUp(app);
+  const { location, body } = await requestExport(app, user.headers);
+  const done = await settled(app, user.headers, location);
+  t.equal(done.item_count, 0);
+  t.equal(done.progress, 100);
+  const url = done.download_url as string;
+  const json = await app.inject({ method: 'GET', url, headers: user.headers });
+  t.same(json.json(), { export_id: body.id, exported_at: done.completed_at, bucketlists: [] });
+  const csv = await app.inject({ method: 'GET', url, headers: { ...user.headers, accept: 'text/csv' } });
+  t.equal(csv.body.split('\r\n').length, 2, 'the header line only');
+  // The client's preference decides between the two (RFC 9110 §12.5.1).
+  const preferCsv = { ...user.headers, accept: 'application/json;q=0.5, text/csv' };
+  t.match((await app.inject({ method: 'GET', url, headers: preferCsv })).headers['content-type'], /^text\/csv/);
+  const preferJson = { ...user.headers, accept: 'text/csv;q=0.5, application/json;q=0.9' };
+  t.match(
+    (await app.inject({ method: 'GET', url, headers: preferJson })).headers['content-type'],
+    /^application\/json/,
+  );
+});
+
+t.test('a run that another run took over can neither add content nor finish the export', async (t) => {
+  const app = await build(t, { env: { WORKERS_IN_PROCESS: 'false' } });
+  const user = await signUp(app);
+  await createBucketlist(app, user.headers);
+  const { body } = await requestExport(app, user.headers);
+  const { exports } = app.repositories;
+  t.ok(await exports.startRun(body.id, '00000000-0000-4000-8000-000000000001'), 'the first run starts');
+  t.equal(await runExport(exports, body.id), 'done', 'a second run takes over and finishes');
+  t.notOk(
+    await exports.writeChunk(body.id, '00000000-0000-4000-8000-000000000001', 9, [], 0),
+    'the first adds nothing',
+  );
+  t.notOk(await exports.finishRun(body.id, '00000000-0000-4000-8000-000000000001'), 'nor finishes it');
+  t.equal(await runExport(exports, body.id), 'skipped', 'a done export is not run again');
+  const [row] = await rows(app, 'select status, attempts from exports where id = $1', [body.id]);
+  t.same(row, { status: 'done', attempts: 2 });
 });
