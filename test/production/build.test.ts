@@ -157,6 +157,23 @@ t.test('npm run build, then node dist/server.js from a copy of the image files',
     );
   });
 
+  t.test('OpenTelemetry loads only with tracing on: from a chunk that server.js imports on demand', async (t) => {
+    const dist = join(app, 'dist');
+    const bundle = readdirSync(dist).filter((file) => file.endsWith('.js'));
+    const tracing = bundle.filter((file) => readFileSync(join(dist, file), 'utf8').includes('OTLPTraceExporter'));
+    t.equal(tracing.length, 1, `one file of the bundle holds the tracing SDK: ${tracing.join(', ')}`);
+    const chunk = tracing[0] ?? '';
+    t.match(chunk, /^tracing-\w+\.js$/);
+    t.ok(
+      readFileSync(join(dist, 'server.js'), 'utf8').includes(`import("./${chunk}")`),
+      'server.js imports it on demand',
+    );
+    t.notOk(
+      bundle.some((file) => readFileSync(join(dist, file), 'utf8').includes(`from "./${chunk}"`)),
+      'never statically',
+    );
+  });
+
   t.test('it starts in production mode, migrates, answers the probes and stops on SIGTERM', async (t) => {
     const server = await startServer(t, {
       args: [...startFlags(packageJson.scripts.start ?? ''), join(app, 'dist/server.js')],
