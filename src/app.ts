@@ -21,6 +21,7 @@ import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin, { answerClientError, sendProblem, toApiError } from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import jobsPlugin from './plugins/jobs.js';
 import jsonBodyPlugin from './plugins/json-body.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -101,6 +102,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+  // Loaded only when tracing is on, so that with it off none of OpenTelemetry is even loaded.
+  const telemetry = config.tracing
+    ? await (await import('./plugins/tracing.js')).startTracing(app, config.tracing)
+    : undefined;
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -114,6 +119,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     database: config.database,
     migrate: config.migrateOnStart,
     ...(options.database ? { handle: options.database } : {}),
+    ...(telemetry ? { telemetry } : {}),
   });
   // After the database: opening and migrating it blocks the event loop, which is not overload.
   await app.register(pressurePlugin, options.pressure ?? {});
@@ -122,6 +128,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(authPlugin, { auth: config.auth });
   await app.register(idempotencyPlugin, { ttlSeconds: config.idempotencyKeyTtlSeconds });
   await app.register(openapiPlugin);
+  await app.register(jobsPlugin, { jobs: config.jobs, ...(telemetry ? { telemetry } : {}) });
 
   await app.register(operationRoutes);
   await app.register(v1Routes, { prefix: '/v1' });

@@ -2,6 +2,7 @@
  * Configuration: the environment schema and its loader. The environment is read here once,
  * validated, and handed to the app as a typed object; nothing else reads process.env.
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -34,6 +35,12 @@ export const EnvSchema = Type.Object({
   IDEMPOTENCY_KEY_TTL: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 24 * 3600 }),
   TRUST_PROXY: Type.String({ default: '' }),
   CORS_ORIGINS: Type.String({ default: '' }),
+  WORKERS_IN_PROCESS: Type.Boolean({ default: true }),
+  JOB_TIMEOUT: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+  JOB_POLL_INTERVAL: Type.Number({ minimum: 0.5, maximum: 60, default: 2 }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: 'bucketlist-api' }),
+  EXPORT_TTL: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -184,10 +191,39 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       idempotencyKeyTtlSeconds: valid.IDEMPOTENCY_KEY_TTL,
       trustProxy: parseTrustProxy(valid.TRUST_PROXY),
       corsOrigins: parseOrigins(valid.CORS_ORIGINS),
+      jobs: {
+        workersInProcess: valid.WORKERS_IN_PROCESS,
+        timeoutSeconds: valid.JOB_TIMEOUT,
+        pollIntervalSeconds: valid.JOB_POLL_INTERVAL,
+      },
+      exports: { ttlSeconds: valid.EXPORT_TTL },
+      // Tracing is on only with a collector to send spans to (OTLP over HTTP, JSON).
+      tracing: valid.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? { endpoint: valid.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: valid.OTEL_SERVICE_NAME }
+        : undefined,
     },
     warnings,
   };
 }
 
+/** For the process shells: a configuration problem (or a data folder another process holds) is one line, then exit 1. */
+export function exitOnConfigError(name: string, error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`${name}: ${error.message}`);
+  process.exit(1);
+}
+
+/** For the process shells: the configuration from the environment (and a `.env` file in the working directory). */
+export function loadConfigOrExit(name: string): ReturnType<typeof loadConfig> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig();
+  } catch (error) {
+    exitOnConfigError(name, error);
+  }
+}
+
 export type Config = ReturnType<typeof loadConfig>['config'];
 export type DatabaseConfig = Config['database'];
+export type JobsConfig = Config['jobs'];
+export type TracingConfig = NonNullable<Config['tracing']>;

@@ -1,29 +1,11 @@
 /** The process shell: read the configuration, build the app, listen, and shut down cleanly. */
-import { existsSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { exitOnConfigError, loadConfigOrExit } from './config.js';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
+const loaded = loadConfigOrExit('bucketlist-api');
 
-/** A configuration problem (or a data folder another process holds): one line, then exit 1. */
-function exitWith(error: ConfigError): never {
-  console.error(`bucketlist-api: ${error.message}`);
-  process.exit(1);
-}
-
-let loaded: ReturnType<typeof loadConfig>;
-try {
-  loaded = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  exitWith(error);
-}
-
-const app = await buildApp(loaded.config).catch((error: unknown) => {
-  if (error instanceof ConfigError) exitWith(error);
-  throw error;
-});
+const app = await buildApp(loaded.config).catch((error: unknown) => exitOnConfigError('bucketlist-api', error));
 for (const warning of loaded.warnings) app.log.warn(warning);
 
 // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the database, exit.

@@ -57,6 +57,9 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     idempotencyKeyTtlSeconds: 86400,
     trustProxy: false,
     corsOrigins: [],
+    jobs: { workersInProcess: true, timeoutSeconds: 900, pollIntervalSeconds: 2 },
+    exports: { ttlSeconds: 24 * 3600 },
+    tracing: undefined,
   });
   t.ok(Buffer.byteLength(config.auth.jwtSecret) >= 32, 'the development secret is still 32 bytes or more');
 });
@@ -86,6 +89,16 @@ t.test('behind PgBouncer: prepared statements and migrations at start can be tur
   });
   t.equal(config.migrateOnStart, false);
 });
+
+t.test(
+  'WORKERS_IN_PROCESS=false leaves the jobs to `npm run worker` processes; a fraction of a second polls',
+  async (t) => {
+    const { config } = loadConfig({ WORKERS_IN_PROCESS: 'false', JOB_POLL_INTERVAL: '0.5' });
+    t.equal(config.jobs.workersInProcess, false);
+    t.equal(config.jobs.pollIntervalSeconds, 0.5);
+    t.throws(() => loadConfig({ JOB_POLL_INTERVAL: '0.1' }), /JOB_POLL_INTERVAL/);
+  },
+);
 
 t.test('empty strings count as unset', async (t) => {
   const { config } = loadConfig({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', TRUST_PROXY: '' });

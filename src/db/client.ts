@@ -10,12 +10,26 @@ import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
+import { type Telemetry, tracePostgres, traceStatement } from './tracing.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Rows of a statement run outside Drizzle, as node-postgres shapes them. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+}
 
 export interface DatabaseHandle {
   db: Database;
   kind: DatabaseConfig['kind'];
+  /**
+   * One SQL text with positional parameters (`$1`), outside Drizzle, on the same connections: the
+   * job queue's statements. A text without parameters may hold several statements (a transaction
+   * spelled out in SQL); the rows are then those of the last one.
+   */
+  execute(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** The same database, with a span for each statement (src/db/tracing.ts); for when tracing is on. */
+  traced(telemetry: Telemetry): DatabaseHandle;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -91,9 +105,35 @@ export function connectPostgres(url: string, poolSize: number, preparedStatement
   // Drizzle sets its value parsers on the client it is given; the transactions' must match.
   Object.assign(transactions.options.parsers, statements.options.parsers);
   Object.assign(transactions.options.serializers, statements.options.serializers);
-  return {
+  const handle: DatabaseHandle = {
     db,
     kind: 'postgres',
+    traced: (telemetry) => ({
+      ...handle,
+      db: drizzlePostgres(tracePostgres(client, telemetry), { schema }),
+      execute: (text, values) => traceStatement(telemetry, text, () => handle.execute(text, values)),
+    }),
+    execute: async (text, values = []) => {
+      if (values.length > 0) {
+        const rows: Record<string, unknown>[] = await statements.unsafe(text, values as never[]);
+        return { rows: [...rows] };
+      }
+      // Without parameters the text may be several statements, a transaction among them, sent in
+      // the simple protocol: postgres.js allows that only on a connection reserved for it.
+      const connection = await statements.reserve();
+      try {
+        const results: unknown[] = await connection.unsafe(text);
+        const last = Array.isArray(results.at(-1)) ? (results.at(-1) as unknown[]) : results;
+        return { rows: [...last] as Record<string, unknown>[] };
+      } catch (error) {
+        // A statement that failed after a BEGIN leaves its transaction open (and aborted): end it
+        // before the connection goes back to the pool.
+        await connection.unsafe('rollback');
+        throw error;
+      } finally {
+        connection.release();
+      }
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
@@ -101,4 +141,5 @@ export function connectPostgres(url: string, poolSize: number, preparedStatement
       await Promise.all([statements.end({ timeout: 5 }), transactions.end({ timeout: 5 })]);
     },
   };
+  return handle;
 }

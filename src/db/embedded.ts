@@ -14,6 +14,7 @@ import { claimDataDir } from './data-dir-lock.js';
 import { migrationsFolder } from './migrate.js';
 import { withPreparedStatements } from './pglite-statements.js';
 import * as schema from './schema.js';
+import { tracePglite, traceStatement } from './tracing.js';
 
 /**
  * The embedded database's buffer pool. Emscripten zero-fills the shared memory PostgreSQL asks
@@ -41,15 +42,35 @@ export async function migrateEmbedded(client: PGlite): Promise<void> {
 
 /** A handle over a PGlite instance (a data folder, or memory:// for throwaway uses). */
 export function wrapEmbedded(client: PGlite): DatabaseHandle {
-  const db = drizzlePglite({ client: withPreparedStatements(client), schema });
-  return {
+  const prepared = withPreparedStatements(client);
+  const db = drizzlePglite({ client: prepared, schema });
+  const handle: DatabaseHandle = {
     db,
     kind: 'pglite',
+    traced: (telemetry) => ({
+      ...handle,
+      db: drizzlePglite({ client: tracePglite(prepared, telemetry), schema }),
+      execute: (text, values) => traceStatement(telemetry, text, () => handle.execute(text, values)),
+    }),
+    execute: async (text, values = []) => {
+      if (values.length > 0) {
+        const { rows } = await client.query<Record<string, unknown>>(text, values);
+        return { rows };
+      }
+      // exec() runs several statements (query() only one); the rows are the last one's. A statement
+      // that fails after a BEGIN leaves its transaction open and aborted: it is ended here.
+      const results = await client.exec(text).catch(async (error: unknown) => {
+        await client.exec('rollback');
+        throw error;
+      });
+      return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     close: () => client.close(),
   };
+  return handle;
 }
 
 export async function openEmbedded(

@@ -15,6 +15,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
@@ -145,6 +146,78 @@ export const idempotencyKeys = pgTable(
     primaryKey({ name: 'idempotency_keys_pkey', columns: [table.ownerId, table.key] }),
     index('idempotency_keys_created_at_idx').on(table.createdAt),
   ],
+);
+
+/** What an export's records are: a bucketlist, then its items, in the API's own representations. */
+export type ExportRecord =
+  | {
+      bucketlist: {
+        id: number;
+        name: string;
+        description: string | null;
+        item_count: number;
+        created_at: string;
+        updated_at: string;
+      };
+    }
+  | {
+      item: {
+        id: number;
+        bucketlist_id: number;
+        name: string;
+        done: boolean;
+        created_at: string;
+        updated_at: string;
+      };
+    };
+
+/** The states of an export; queued and running ones are "active" (one per owner at a time). */
+export const EXPORT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/**
+ * A data export of one user's bucketlists and items, produced by a background job. Each attempt
+ * of the job is a run (`run_id`); only the run that marks the export done owns its chunks, so a
+ * run that was given up on (a killed worker) can never mix its rows into the result.
+ */
+export const exports = pgTable(
+  'exports',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: EXPORT_STATUSES }).notNull().default('queued'),
+    runId: uuid('run_id'),
+    attempts: integer('attempts').notNull().default(0),
+    itemCount: integer('item_count'),
+    itemsExported: integer('items_exported').notNull().default(0),
+    createdAt: createdAt(),
+    completedAt: rfc3339Timestamp('completed_at'),
+    expiresAt: rfc3339Timestamp('expires_at').notNull(),
+  },
+  (table) => [
+    index('exports_owner_id_id_idx').on(table.ownerId, table.id),
+    index('exports_expires_at_idx').on(table.expiresAt),
+    // At most one export per owner is queued or running: the database refuses a second (409).
+    uniqueIndex('exports_one_active_per_owner')
+      .on(table.ownerId)
+      .where(sql`status in ('queued', 'running')`),
+  ],
+);
+
+/** An export's content, in order: batches of records written by one run of its job. */
+export const exportChunks = pgTable(
+  'export_chunks',
+  {
+    exportId: integer('export_id')
+      .notNull()
+      .references(() => exports.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    records: jsonb('records').$type<ExportRecord[]>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.exportId, table.runId, table.seq] })],
 );
 
 /** The next `updated_at`: now, but always later than the previous value, so every update moves it. */

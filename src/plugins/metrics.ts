@@ -7,6 +7,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's metrics registry, served at /metrics: other plugins add their metrics to it. */
+    metricsRegistry: Registry;
+  }
+}
+
 /** The route label of requests no route matched (404, 405): one value, however many URLs are probed. */
 export const UNMATCHED_ROUTE = 'unmatched';
 

@@ -28,6 +28,7 @@ export default fp(
           { name: 'users', description: 'The signed-in user' },
           { name: 'bucketlists', description: "The caller's bucketlists" },
           { name: 'items', description: 'The items of a bucketlist' },
+          { name: 'exports', description: "Exports of all the caller's data, written by a background job" },
           { name: 'operations', description: 'Health and readiness probes' },
         ],
         components: {

@@ -2,6 +2,7 @@
 import type { Database } from '../db/client.js';
 import { createBucketlistRepository } from './bucketlists.js';
 import { createIdempotencyRepository } from './idempotency.js';
+import { createExportRepository } from './exports.js';
 import { createItemRepository } from './items.js';
 import { createSessionRepository } from './sessions.js';
 import { createUserRepository } from './users.js';
@@ -13,6 +14,7 @@ export function createRepositories(db: Database) {
     bucketlists: createBucketlistRepository(db),
     items: createItemRepository(db),
     idempotency: createIdempotencyRepository(db),
+    exports: createExportRepository(db),
   };
 }
 

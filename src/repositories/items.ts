@@ -25,7 +25,7 @@ import {
 } from './writes.js';
 
 /** What reads and writes return: the presented fields (timestamps as RFC 3339 text) and the version. */
-const PRESENTED = {
+export const PRESENTED = {
   id: items.id,
   bucketlistId: items.bucketlistId,
   name: items.name,

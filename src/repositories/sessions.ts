@@ -4,7 +4,7 @@
  * (`sessionIsActive`, `ownerOfActiveSession`), or else with one prepared primary-key lookup
  * (`isActive`).
  */
-import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lte, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { refreshTokens, sessions } from '../db/schema.js';
 
@@ -97,6 +97,15 @@ export function createSessionRepository(db: Database) {
         await tx.insert(refreshTokens).values({ tokenHash: newHash, sessionId });
         return { outcome: 'rotated', userId: session.userId };
       });
+    },
+
+    /** Deletes sessions that can never be used again (expired or revoked), with their refresh tokens; returns how many. */
+    async purgeEnded(): Promise<number> {
+      const purged = await db
+        .delete(sessions)
+        .where(or(isNotNull(sessions.revokedAt), lte(sessions.expiresAt, sql`now()`)))
+        .returning({ id: sessions.id });
+      return purged.length;
     },
 
     async revoke(sessionId: string): Promise<void> {

@@ -1,6 +1,7 @@
 /** Every named schema, registered once with Fastify and the validators; the OpenAPI components. */
 import { Credentials, RefreshRequest, Registration, Tokens, User } from './auth.js';
 import { Bucketlist, BucketlistInput, BucketlistPage, BucketlistPatch } from './bucketlists.js';
+import { Export, ExportDocument, ExportedBucketlist, ExportStatus } from './exports.js';
 import { Health, Problem, ProblemCode, ValidationIssue } from './common.js';
 import { Item, ItemCreate, ItemPage, ItemPatch, ItemReplace } from './items.js';
 
@@ -23,4 +24,8 @@ export const sharedSchemas = [
   ItemReplace,
   ItemPatch,
   ItemPage,
+  ExportStatus,
+  Export,
+  ExportedBucketlist,
+  ExportDocument,
 ];

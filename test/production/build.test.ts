@@ -140,9 +140,37 @@ t.test('npm run build, then node dist/server.js from a copy of the image files',
     t.equal(loading.length, 1, `one file of the bundle loads PGlite: ${loading.join(', ')}`);
     const chunk = loading[0] ?? '';
     t.match(chunk, /^embedded-\w+\.js$/);
+    // Imported on demand (by server.js, or by the chunk it shares with the worker's entry point), never statically.
+    const importers = readdirSync(dist).filter(
+      (file) => file.endsWith('.js') && readFileSync(join(dist, file), 'utf8').includes(`import("./${chunk}")`),
+    );
+    t.ok(importers.length > 0, `imported on demand by ${importers.join(', ')}`);
+    t.ok(
+      importers.every((file) => file === 'server.js' || file.startsWith('chunk-')),
+      'only by the server or a shared chunk',
+    );
+    t.notOk(
+      readdirSync(dist).some(
+        (file) => file.endsWith('.js') && readFileSync(join(dist, file), 'utf8').includes(`from "./${chunk}"`),
+      ),
+      'never statically',
+    );
+  });
+
+  t.test('OpenTelemetry loads only with tracing on: from a chunk that server.js imports on demand', async (t) => {
+    const dist = join(app, 'dist');
+    const bundle = readdirSync(dist).filter((file) => file.endsWith('.js'));
+    const tracing = bundle.filter((file) => readFileSync(join(dist, file), 'utf8').includes('OTLPTraceExporter'));
+    t.equal(tracing.length, 1, `one file of the bundle holds the tracing SDK: ${tracing.join(', ')}`);
+    const chunk = tracing[0] ?? '';
+    t.match(chunk, /^tracing-\w+\.js$/);
     t.ok(
       readFileSync(join(dist, 'server.js'), 'utf8').includes(`import("./${chunk}")`),
       'server.js imports it on demand',
+    );
+    t.notOk(
+      bundle.some((file) => readFileSync(join(dist, file), 'utf8').includes(`from "./${chunk}"`)),
+      'never statically',
     );
   });
 

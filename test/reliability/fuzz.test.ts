@@ -839,6 +839,9 @@ const headerText = fc.string({
   maxLength: 40,
 });
 
+/** The ACCEPT_VALUES that rule out JSON but take text/csv. */
+const CSV_ACCEPTING = new Set(['text/*']);
+
 const ACCEPT_VALUES: Array<[string, boolean | undefined]> = [
   ['application/json', true],
   ['*/*', true],
@@ -1204,17 +1207,20 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   }
 
   // What the contract makes of it, in the order the checks run.
-  const acceptExcludesJson = draft.accept?.accepts === false && operation.path.startsWith('/v1/');
+  // The export download also speaks CSV: there an Accept that takes text/csv is not refused (but a
+  // URL that cannot be decoded matches no route, and is held to the JSON-only rule).
+  const takesCsv = operation.id === 'downloadExport' && CSV_ACCEPTING.has(draft.accept?.value ?? '');
+  const acceptExcludesJson = draft.accept?.accepts === false && operation.path.startsWith('/v1/') && !takesCsv;
   let expected: Set<number> | undefined;
   let why: string;
   const acceptUnclear =
     draft.accept !== undefined && draft.accept.accepts === undefined && operation.path.startsWith('/v1/');
-  if (acceptUnclear) alsoAllowed.add(406);
+  if (acceptUnclear || takesCsv) alsoAllowed.add(406);
   if (rerouted) {
     expected = undefined;
     why = 'a dot segment sends the request to another route: invariants only';
   } else if (operation.isProtected && tokenUser === undefined) {
-    expected = new Set(acceptExcludesJson || acceptUnclear ? [401, 406] : [401]);
+    expected = new Set(acceptExcludesJson || acceptUnclear || takesCsv ? [401, 406] : [401]);
     why = `no valid token (${draft.auth}): authentication comes first`;
   } else if (acceptExcludesJson) {
     expected = new Set([406]);

@@ -7,17 +7,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import PgBoss from 'pg-boss';
 import postgres from 'postgres';
+import { loadConfig } from '../../src/config.js';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/client.js';
 import { migrateEmbedded, startPGlite, wrapEmbedded } from '../../src/db/embedded.js';
 import { migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
+import { migrateQueue } from '../../src/jobs/queue.js';
+
+const jobsConfig = loadConfig({}).config.jobs;
 
 /** The PostgreSQL server to test against (an admin URL), or undefined for the embedded database. */
 export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
 
-/** Changes whenever a migration does, so a stale template is never reused. */
+/**
+ * Changes whenever a migration does (the queue's schema, which pg-boss installs, included), so a
+ * stale template is never reused.
+ */
 function migrationsHash(): string {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(PgBoss.getConstructionPlans());
   for (const file of readdirSync(migrationsFolder).sort()) {
     if (file.endsWith('.sql')) hash.update(file).update(readFileSync(join(migrationsFolder, file)));
   }
@@ -44,6 +52,9 @@ export async function prepareTemplate(): Promise<void> {
       if (!found) {
         await sql.unsafe(`create database "${templateName}_building"`);
         await migratePostgres(urlFor(`${templateName}_building`));
+        const building = connectPostgres(urlFor(`${templateName}_building`), 1);
+        await migrateQueue(building, jobsConfig);
+        await building.close();
         await sql.unsafe(`alter database "${templateName}_building" rename to "${templateName}"`);
       }
     } finally {
@@ -56,6 +67,7 @@ export async function prepareTemplate(): Promise<void> {
   mkdirSync(building, { recursive: true });
   const client = await startPGlite(building);
   await migrateEmbedded(client);
+  await migrateQueue(wrapEmbedded(client), jobsConfig);
   await client.close();
   renameSync(building, templateDir);
 }

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import authRoutes from './auth/index.js';
 import bucketlistRoutes from './bucketlists/index.js';
+import exportRoutes from './exports/index.js';
 import itemRoutes from './items/index.js';
 import { requireDecimalIntegers } from './decimal-integers.js';
 import { placeAcceptCheck, rejectUnacceptable } from './negotiation.js';
@@ -21,6 +22,8 @@ const v1: FastifyPluginAsync = async (app) => {
     await resources.register(bucketlistRoutes, { prefix: '/bucketlists' });
     await resources.register(itemRoutes, { prefix: '/bucketlists/:id/items' });
   });
+  // Exports negotiate per route: the download also speaks CSV.
+  await app.register(exportRoutes, { prefix: '/exports' });
 };
 
 export default v1;

@@ -16,9 +16,9 @@ function parseAccept(header: string): MediaRange[] {
   });
 }
 
-/** The quality the client gives application/json: the most specific matching range decides. */
-function jsonQuality(ranges: MediaRange[]): number {
-  const bySpecificity = ['application/json', 'application/*', '*/*'];
+/** The quality the client gives a media type: the most specific matching range decides. */
+function qualityOf(ranges: MediaRange[], mediaType: string): number {
+  const bySpecificity = [mediaType, `${mediaType.split('/')[0]}/*`, '*/*'];
   for (const type of bySpecificity) {
     const range = ranges.find((candidate) => candidate.type === type);
     if (range) return range.quality;
@@ -34,7 +34,22 @@ export function acceptsJson(header: string | undefined): boolean {
   if (header === undefined || header.trim() === '') return true;
   const ranges = parseAccept(header);
   const problemJson = ranges.find((range) => range.type === 'application/problem+json');
-  return jsonQuality(ranges) > 0 || (problemJson !== undefined && problemJson.quality > 0);
+  return qualityOf(ranges, 'application/json') > 0 || (problemJson !== undefined && problemJson.quality > 0);
+}
+
+/**
+ * The offered media type the client prefers (RFC 9110 §12.5.1): the highest quality, the first
+ * offered on a tie, no Accept meaning the first. Undefined when it takes none of them.
+ */
+export function preferredMediaType<T extends string>(header: string | undefined, offered: readonly [T, ...T[]]) {
+  if (header === undefined || header.trim() === '') return offered[0];
+  const ranges = parseAccept(header);
+  let best: { type: T; quality: number } | undefined;
+  for (const type of offered) {
+    const quality = qualityOf(ranges, type);
+    if (quality > 0 && (!best || quality > best.quality)) best = { type, quality };
+  }
+  return best?.type;
 }
 
 export function assertAcceptable(request: FastifyRequest) {
