@@ -20,9 +20,9 @@ import { findLoadGenerator, runLoad } from './lib/load.js';
 import type { LoadMeasurement } from './lib/load-output.js';
 import { portPicker } from './lib/ports.js';
 import { logTail, runCommand, startProcess, stopAll, stopProcess, waitForOk } from './lib/processes.js';
+import { productionNodeFlags } from './lib/start-command.js';
 
 const freePort = portPicker();
-import { productionNodeFlags } from './lib/start-command.js';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const { values: flags } = parseArgs({
