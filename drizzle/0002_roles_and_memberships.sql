@@ -9,6 +9,7 @@ CREATE TABLE "memberships" (
 	CONSTRAINT "memberships_not_owner_check" CHECK ("memberships"."user_id" <> "memberships"."owner_id")
 );
 --> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "name_folded" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "role" varchar(16) DEFAULT 'user' NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "deactivated_at" timestamp (3) with time zone;--> statement-breakpoint
 ALTER TABLE "memberships" ADD CONSTRAINT "memberships_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -37,6 +37,9 @@ export const users = pgTable(
     // Stored lower-cased, so the unique constraint makes emails unique case-insensitively.
     email: varchar('email', { length: 254 }).notNull().unique(),
     name: varchar('name', { length: 100 }).notNull(),
+    // Case-folded copy for the admins' search; every write sets it (the default only covers rows
+    // that existed before the column, which a migration backfills).
+    nameFolded: text('name_folded').notNull().default(''),
     passwordHash: text('password_hash').notNull(),
     // `admin` is granted only by the promote script, never through the API.
     role: varchar('role', { length: 16, enum: USER_ROLES }).notNull().default('user'),

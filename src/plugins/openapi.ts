@@ -26,8 +26,10 @@ export default fp(
         tags: [
           { name: 'auth', description: 'Accounts, sessions and tokens' },
           { name: 'users', description: 'The signed-in user' },
-          { name: 'bucketlists', description: "The caller's bucketlists" },
+          { name: 'bucketlists', description: "The caller's bucketlists, and those shared with the caller" },
           { name: 'items', description: 'The items of a bucketlist' },
+          { name: 'members', description: 'The users a bucketlist is shared with' },
+          { name: 'admin', description: 'Account administration (admins only)' },
           { name: 'operations', description: 'Health and readiness probes' },
         ],
         components: {

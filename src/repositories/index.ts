@@ -2,6 +2,7 @@
 import type { Database } from '../db/client.js';
 import { createBucketlistRepository } from './bucketlists.js';
 import { createItemRepository } from './items.js';
+import { createMemberRepository } from './members.js';
 import { createSessionRepository } from './sessions.js';
 import { createUserRepository } from './users.js';
 
@@ -11,6 +12,7 @@ export function createRepositories(db: Database) {
     sessions: createSessionRepository(db),
     bucketlists: createBucketlistRepository(db),
     items: createItemRepository(db),
+    members: createMemberRepository(db),
   };
 }
 

@@ -2,7 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, NonBlankString, Timestamp } from './common.js';
 
-const Email = Type.String({
+export const Email = Type.String({
   format: 'email',
   maxLength: 254,
   description: 'An email address; compared and stored lower-cased.',
@@ -11,8 +11,12 @@ const Email = Type.String({
 const Password = Type.String({ minLength: 8, maxLength: 128, description: '8 to 128 characters.' });
 const UserName = NonBlankString(100, 'A display name; surrounding whitespace is trimmed.');
 
+export const UserRole = Type.Union([Type.Literal('user'), Type.Literal('admin')], {
+  description: 'An account role: `admin` may use the /v1/admin routes. Granted only by the operator.',
+});
+
 export const User = Type.Object(
-  { id: Id, email: Email, name: Type.String({ maxLength: 100 }), created_at: Timestamp },
+  { id: Id, email: Email, name: Type.String({ maxLength: 100 }), role: UserRole, created_at: Timestamp },
   { $id: 'User', additionalProperties: false },
 );
 export type UserBody = Static<typeof User>;

@@ -15,9 +15,16 @@ const DescriptionInput = Type.Union([StorableString(2000), Type.Null()], {
   description: 'Free text, up to 2000 characters, or null.',
 });
 
+export const BucketlistRole = Type.Union([Type.Literal('owner'), Type.Literal('editor'), Type.Literal('viewer')], {
+  description:
+    "The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).",
+});
+
 export const Bucketlist = Type.Object(
   {
     id: Id,
+    owner_id: Id,
+    role: BucketlistRole,
     name: Type.String({ maxLength: 255 }),
     description: Description,
     item_count: Type.Integer({ minimum: 0, description: 'How many items the bucketlist holds.' }),
@@ -47,7 +54,16 @@ export type BucketlistPatchBody = Static<typeof BucketlistPatch>;
 export const BUCKETLIST_SORT_FIELDS = ['id', 'name', 'created_at', 'updated_at'] as const;
 
 export const BucketlistListQuery = Type.Object(
-  { ...PageQueryFields, sort: SortParam(BUCKETLIST_SORT_FIELDS) },
+  {
+    scope: Type.Optional(
+      Type.Union([Type.Literal('owned'), Type.Literal('shared'), Type.Literal('all')], {
+        default: 'owned',
+        description: "The caller's own bucketlists, those shared with the caller, or both.",
+      }),
+    ),
+    ...PageQueryFields,
+    sort: SortParam(BUCKETLIST_SORT_FIELDS),
+  },
   { additionalProperties: false },
 );
 export type BucketlistListQueryValue = Static<typeof BucketlistListQuery>;

@@ -92,11 +92,12 @@ t.test('register answers 201 with exactly the User fields', async (t) => {
   t.equal(response.statusCode, 201);
   t.match(response.headers['content-type'], /^application\/json/);
   const body = response.json<UserBody>();
-  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name']);
+  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name', 'role']);
   t.ok(Number.isInteger(body.id) && body.id > 0, 'a positive integer id');
   t.equal(body.email, user.email);
   t.equal(body.name, user.name);
   t.match(body.created_at, ISO_MILLIS_UTC);
+  t.equal(body.role, 'user', 'a new account is a user, never an admin');
   t.ok(Math.abs(Date.parse(body.created_at) - Date.now()) < 60_000, 'created just now');
 });
 

@@ -3,7 +3,8 @@
  * current If-None-Match, and the versions an If-Match allows, for the write's WHERE clause.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { notFound, preconditionFailed } from '../../errors.js';
+import { forbidden, notFound, preconditionFailed } from '../../errors.js';
+import type { WriteResult } from '../../repositories/writes.js';
 
 export const etagOf = (row: { id: number; version: number }) => `"${row.id}-${row.version}"`;
 
@@ -45,11 +46,10 @@ export function allowedVersions(request: FastifyRequest, id: number): number[] |
     .map((tag) => Number(tag.slice(prefix.length, -1)));
 }
 
-type WriteOutcome<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
-
-/** The written row, or the 404 / 412 problem the outcome calls for. */
-export function writtenRow<T>(outcome: WriteOutcome<T>, what: string): T {
+/** The written row, or the 404 / 403 / 412 problem the outcome calls for. */
+export function writtenRow<T>(outcome: WriteResult<T>, what: string): T {
   if (outcome.status === 'not_found') throw notFound(what);
+  if (outcome.status === 'forbidden') throw forbidden(`Your role on this bucketlist does not allow this.`);
   if (outcome.status === 'stale') throw preconditionFailed();
   return outcome.row;
 }

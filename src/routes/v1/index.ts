@@ -2,7 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import authRoutes from './auth/index.js';
 import bucketlistRoutes from './bucketlists/index.js';
+import adminRoutes from './admin/index.js';
 import itemRoutes from './items/index.js';
+import memberRoutes from './members/index.js';
 import { requireDecimalIntegers } from './decimal-integers.js';
 import { placeAcceptCheck, rejectUnacceptable } from './negotiation.js';
 import userRoutes from './users/index.js';
@@ -20,6 +22,8 @@ const v1: FastifyPluginAsync = async (app) => {
     await resources.register(userRoutes, { prefix: '/users' });
     await resources.register(bucketlistRoutes, { prefix: '/bucketlists' });
     await resources.register(itemRoutes, { prefix: '/bucketlists/:id/items' });
+    await resources.register(memberRoutes, { prefix: '/bucketlists/:id/members' });
+    await resources.register(adminRoutes, { prefix: '/admin' });
   });
 };
 

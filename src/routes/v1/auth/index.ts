@@ -65,7 +65,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         operationId: 'login',
         summary: 'Log in and start a session',
-        description: 'Each login starts a new session with its own access and refresh tokens.',
+        description:
+          'Each login starts a new session with its own access and refresh tokens. A deactivated account gets 401.',
         body: ref(Credentials),
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
       },
@@ -75,12 +76,14 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await checkPassword(request.body.password, user?.passwordHash)) || !user) throw invalidCredentials();
       const sessionId = randomUUID();
       const refresh = mintRefreshToken(sessionId);
-      await app.repositories.sessions.create({
+      const started = await app.repositories.sessions.create({
         id: sessionId,
         userId: user.id,
         expiresAt: new Date(Date.now() + auth.refreshTokenTtl * 1000),
         refreshTokenHash: refresh.hash,
       });
+      // Said only to whoever knows the password.
+      if (!started) throw unauthorized('This account is deactivated.');
       return sendTokens(reply, user.id, sessionId, refresh.token);
     },
   );

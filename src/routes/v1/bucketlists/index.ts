@@ -1,4 +1,7 @@
-/** Bucketlists: create, list, read, replace, update and delete the caller's own. */
+/**
+ * Bucketlists: create, list, read, replace, update and delete the caller's own, and read or edit
+ * those shared with the caller (as its role allows: the statements check it).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound, sessionEnded } from '../../../errors.js';
 import {
@@ -63,7 +66,8 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'listBucketlists',
         summary: "List the caller's bucketlists",
-        description: 'Paginated; `Link` carries the next and previous pages.',
+        description:
+          'Paginated; `Link` carries the next and previous pages. `scope` picks the caller\'s own (the default), those shared with the caller, or both.',
         querystring: BucketlistListQuery,
         response: { 200: ref(BucketlistPage), ...problems(400, 401, 406, 500, 503) },
       },
@@ -71,7 +75,8 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const query = withDefaults(request.query);
       const { page, page_size: pageSize, sort, q } = query;
-      const result = await bucketlists.list(request.user, { page, pageSize, sort, q });
+      const scope = query.scope ?? 'owned';
+      const result = await bucketlists.list(request.user, { scope, page, pageSize, sort, q });
       // An empty page is also what a revoked session reads.
       if (result.rows.length === 0) await app.requireActiveSession(request);
       return sendPage(request, reply, query, result.rows.map(presentBucketlist), result.total);
@@ -114,11 +119,12 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'replaceBucketlist',
         summary: 'Replace a bucketlist',
-        description: 'A full replacement: an omitted description becomes null. Honours If-Match.',
+        description:
+          'A full replacement: an omitted description becomes null. The owner or an editor; a viewer gets 403. Honours If-Match.',
         params: IdParams,
         headers: IfMatchHeaders,
         body: ref(BucketlistInput),
-        response: { 200: ref(Bucketlist), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 200: ref(Bucketlist), ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -140,11 +146,12 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'updateBucketlist',
         summary: 'Update some fields of a bucketlist',
-        description: 'Changes only the fields given (at least one). Honours If-Match.',
+        description:
+          'Changes only the fields given (at least one). The owner or an editor; a viewer gets 403. Honours If-Match.',
         params: IdParams,
         headers: IfMatchHeaders,
         body: ref(BucketlistPatch),
-        response: { 200: ref(Bucketlist), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 200: ref(Bucketlist), ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -167,11 +174,11 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'deleteBucketlist',
         summary: 'Delete a bucketlist and its items',
-        description: 'Honours If-Match.',
+        description: 'The owner only; an editor or viewer gets 403. Honours If-Match.',
         params: IdParams,
         headers: IfMatchHeaders,
         // A body is not expected, but one that is malformed, too large or not JSON is still refused.
-        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 204: NoContent, ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

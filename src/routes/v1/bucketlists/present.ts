@@ -4,6 +4,8 @@ import type { BucketlistBody } from '../../../schemas/bucketlists.js';
 
 export const presentBucketlist = (row: BucketlistRow): BucketlistBody => ({
   id: row.id,
+  owner_id: row.ownerId,
+  role: row.role,
   name: row.name,
   description: row.description,
   item_count: row.itemCount,

@@ -6,5 +6,6 @@ export const presentUser = (user: UserRow): UserBody => ({
   id: user.id,
   email: user.email,
   name: user.name,
+  role: user.role,
   created_at: user.createdAt,
 });

@@ -1,3 +1,7 @@
+-- Accounts that existed before the admins' search: their folded name (lower() folds as the
+-- application does for ASCII, and also beyond ASCII on a server with a Unicode locale).
+UPDATE users SET name_folded = lower(name) WHERE name_folded = '';
+--> statement-breakpoint
 -- A bucketlist's representation carries the caller's role, so a change of membership changes what
 -- a member reads: it bumps the bucketlist's version, and so its ETag, as an item count change does.
 -- Every write path (API, cascades from a deleted user) goes through here.
