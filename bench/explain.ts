@@ -62,7 +62,10 @@ export async function explainListQueries(url: string, fixture: Fixture, outDir =
     const cases: [string, () => Promise<unknown>][] = [
       ['bucketlists page with total', () => bucketlists.list(viewer, { ...page, sort: '-id' })],
       ['bucketlists search', () => bucketlists.list(viewer, { ...page, sort: '-id', q: bucketlistWord })],
-      ['bucketlists page past the end', () => bucketlists.list(viewer, { scope: 'owned', page: 10_000, pageSize: 20, sort: '-id' })],
+      [
+        'bucketlists page past the end',
+        () => bucketlists.list(viewer, { scope: 'owned', page: 10_000, pageSize: 20, sort: '-id' }),
+      ],
       ...bothDirections(BUCKETLIST_SORTS).map(
         (sort) =>
           [`bucketlists sort ${sortName(sort)}`, () => bucketlists.list(viewer, { ...page, sort })] as [

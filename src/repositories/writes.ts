@@ -9,10 +9,7 @@ import type { Database } from '../db/client.js';
 
 /** The outcome of an update or delete scoped to the caller's access and, optionally, to versions. */
 export type WriteResult<T> =
-  | { status: 'ok'; row: T }
-  | { status: 'not_found' }
-  | { status: 'forbidden' }
-  | { status: 'stale' };
+  { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'forbidden' } | { status: 'stale' };
 
 /** What the caller may do with a row: nothing (for them it does not exist), read it only, or write it. */
 export type Access = 'none' | 'read' | 'write';

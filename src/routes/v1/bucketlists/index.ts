@@ -67,7 +67,7 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listBucketlists',
         summary: "List the caller's bucketlists",
         description:
-          'Paginated; `Link` carries the next and previous pages. `scope` picks the caller\'s own (the default), those shared with the caller, or both.',
+          "Paginated; `Link` carries the next and previous pages. `scope` picks the caller's own (the default), those shared with the caller, or both.",
         querystring: BucketlistListQuery,
         response: { 200: ref(BucketlistPage), ...problems(400, 401, 406, 500, 503) },
       },

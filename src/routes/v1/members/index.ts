@@ -7,7 +7,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type ApiError, conflict, forbidden, notFound } from '../../../errors.js';
 import type { AuthenticatedUser } from '../../../plugins/auth.js';
 import { IdParams, NoContent, problems, ref } from '../../../schemas/common.js';
-import { Member, MemberCreate, MemberListQuery, MemberPage, MemberParams, MemberPatch } from '../../../schemas/members.js';
+import {
+  Member,
+  MemberCreate,
+  MemberListQuery,
+  MemberPage,
+  MemberParams,
+  MemberPatch,
+} from '../../../schemas/members.js';
 import { sendPage, withDefaults } from '../pagination.js';
 import { presentMember } from './present.js';
 
@@ -58,9 +65,12 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         page: query.page,
         pageSize: query.page_size,
       });
-      if (result.rows.length === 0 && (await bucketlists.roleOf(request.user.userId, request.params.id)) === undefined) {
+      // An empty page is also what a revoked session, or a caller who may not see the bucketlist, reads.
+      if (result.rows.length === 0) {
         await app.requireActiveSession(request);
-        throw notFound(THE_BUCKETLIST);
+        if ((await bucketlists.roleOf(request.user.userId, request.params.id)) === undefined) {
+          throw notFound(THE_BUCKETLIST);
+        }
       }
       return sendPage(request, reply, query, result.rows.map(presentMember), result.total);
     },
