@@ -287,7 +287,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Read a member of a bucketlist */
+    /**
+     * Read a member of a bucketlist
+     * @description One membership: the user's id, email, name and role. The owner and every member may read it.
+     */
     get: operations['getMember'];
     put?: never;
     post?: never;

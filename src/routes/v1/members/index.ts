@@ -118,6 +118,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'getMember',
         summary: 'Read a member of a bucketlist',
+        description: "One membership: the user's id, email, name and role. The owner and every member may read it.",
         params: MemberParams,
         response: { 200: ref(Member), ...problems(400, 401, 404, 406, 500, 503) },
       },
