@@ -10,7 +10,8 @@
  *  - be the outcome the document and the contract imply: 401 without a valid token, 406 when Accept
  *    rules JSON out, 415 for a non-JSON body, 413 over 1 MiB, 400 for what the schema rejects, 2xx
  *    for what it accepts on the caller's own resources, 404 for anyone else's, 412 for a stale
- *    If-Match; round-trip the text it was given; keep totals and item counts exact;
+ *    If-Match; for a viewer of Alice's bucketlists (Carol), 2xx reads and 403 writes; 403 on the
+ *    admin routes for every non-admin; round-trip the text it was given; keep totals and item counts exact;
  * and /healthz and /readyz must still answer afterwards.
  *
  * FUZZ_RUNS (default 5000) sets how many requests are generated; FUZZ_SEED replays a run (CI uses a
@@ -113,11 +114,43 @@ async function signUpUser() {
 }
 const alice = await signUpUser();
 const bob = await signUpUser();
-type UserKey = 'alice' | 'bob';
-const users = { alice, bob };
+// Carol owns nothing: every bucketlist of Alice's is shared with her as a viewer; to Bob's she is a stranger.
+const carol = await signUpUser();
+type UserKey = 'alice' | 'bob' | 'carol';
+const users = { alice, bob, carol };
 
 /** Every bucketlist each user has (ids → item ids), kept exact from the responses received. */
-const owned: Record<UserKey, Map<number, Set<number>>> = { alice: new Map(), bob: new Map() };
+const owned: Record<UserKey, Map<number, Set<number>>> = { alice: new Map(), bob: new Map(), carol: new Map() };
+
+/** Whose bucketlists a user acts on as "own": Carol, Alice's viewer, on Alice's. */
+const seenAs = (user: UserKey): 'alice' | 'bob' => (user === 'bob' ? 'bob' : 'alice');
+
+/** Alice's bucketlists shared with Carol as viewer; cleared when a member write may have changed that. */
+const sharedWithCarol = new Set<number>();
+async function shareWithCarol() {
+  for (const bucketlistId of owned.alice.keys()) {
+    if (sharedWithCarol.has(bucketlistId)) continue;
+    const url = `/v1/bucketlists/${bucketlistId}/members`;
+    const added = await send({
+      method: 'POST',
+      url,
+      headers: alice.headers,
+      payload: { email: carol.email, role: 'viewer' },
+    });
+    if (added.statusCode === 409) {
+      const reset = await send({
+        method: 'PATCH',
+        url: `${url}/${carol.id}`,
+        headers: alice.headers,
+        payload: { role: 'viewer' },
+      });
+      if (reset.statusCode !== 200) throw new Error(`resetting Carol's role failed: ${reset.body}`);
+    } else if (added.statusCode !== 201) {
+      throw new Error(`sharing with Carol failed: ${added.body}`);
+    }
+    sharedWithCarol.add(bucketlistId);
+  }
+}
 
 async function created(url: string, user: UserKey, payload: object): Promise<number> {
   const response = await send({ method: 'POST', url, headers: users[user].headers, payload });
@@ -134,11 +167,13 @@ async function replenish(user: UserKey) {
 }
 await replenish('alice');
 await replenish('bob');
+await shareWithCarol();
 
 /** Registered accounts (lower-cased email → password), to know what register and login must answer. */
 const accounts = new Map<string, string>([
   [alice.email.toLowerCase(), alice.password],
   [bob.email.toLowerCase(), bob.password],
+  [carol.email.toLowerCase(), carol.password],
 ]);
 
 /** A new session of the user through the API (a login): for logout, which ends the session it is given. */
@@ -196,6 +231,7 @@ const aliceClaims = () =>
 type AuthKind =
   | 'alice'
   | 'bob'
+  | 'carol'
   | 'none'
   | 'garbage'
   | 'basic'
@@ -207,7 +243,7 @@ type AuthKind =
   | 'revoked'
   | 'tab-separated';
 
-const FORGED: Record<Exclude<AuthKind, 'alice' | 'bob' | 'none' | 'garbage' | 'revoked'>, () => string> = {
+const FORGED: Record<Exclude<AuthKind, UserKey | 'none' | 'garbage' | 'revoked'>, () => string> = {
   basic: () => `Basic ${Buffer.from(`${alice.email}:${alice.password}`).toString('base64')}`,
   'alg-none': () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(aliceClaims())}.`,
   'wrong-secret': () => `Bearer ${signJwt(aliceClaims(), 'another-secret-that-is-long-enough-to-look-real')}`,
@@ -869,6 +905,7 @@ function draftArbitrary(operation: Operation): fc.Arbitrary<Draft> {
     auth: fc.oneof(
       { weight: 24, arbitrary: fc.constant<AuthKind>('alice') },
       { weight: 3, arbitrary: fc.constant<AuthKind>('bob') },
+      { weight: 6, arbitrary: fc.constant<AuthKind>('carol') },
       {
         weight: 8,
         arbitrary: fc.constantFrom<AuthKind>(
@@ -961,7 +998,8 @@ async function authorizationFor(
 ): Promise<{ header: string | undefined; user: UserKey | undefined }> {
   switch (draft.auth) {
     case 'alice':
-    case 'bob': {
+    case 'bob':
+    case 'carol': {
       // Logout ends the session it is given: never the one the fuzz runs on.
       const token =
         operation.id === 'logout' ? await throwawayToken(draft.auth) : users[draft.auth].tokens.access_token;
@@ -1019,6 +1057,7 @@ function parseAsServer(body: Buffer | string): { ok: true; value: unknown } | { 
 async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolved> {
   await replenish('alice');
   await replenish('bob');
+  await shareWithCarol();
   const { header: authorization, user: tokenUser } = await authorizationFor(draft, operation);
   const faults = new Set<number>();
   const reasons: string[] = [];
@@ -1034,7 +1073,7 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   let rerouted = false;
 
   // Path: the target's ids, unless a parameter is overridden by an invalid or lenient spelling.
-  const actingUser = tokenUser ?? 'alice';
+  const actingUser = seenAs(tokenUser ?? 'alice');
   const otherUser: UserKey = actingUser === 'alice' ? 'bob' : 'alice';
   let bucketlistId: number | undefined;
   let itemId: number | undefined;
@@ -1099,12 +1138,18 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   const ownsTarget =
     operation.pathParams.length === 0 ||
     (pathValid && !unclear && owner !== undefined && owner === tokenUser && itemBelongs);
+  // Carol sees Alice's bucketlists as a viewer: she reads them, and is refused their writes.
+  const viewsTarget =
+    tokenUser === 'carol' && pathValid && !unclear && owner === 'alice' && sharedWithCarol.has(bucketlistId ?? 0);
+  // A member path names a user (`first`): Carol's own membership is the one such a write may change.
+  const namesCarol = operation.pathParams.some((parameter) => parameter.name === 'user_id') && first === carol.id;
   let tag: string | undefined;
   const wantsTag =
     (operation.headerParams.some((parameter) => parameter.name === 'if-match') && draft.ifMatch !== 'none') ||
     (operation.headerParams.some((parameter) => parameter.name === 'if-none-match') && draft.ifNoneMatch !== 'none');
   const tagUrl = operation.path === '/v1/users/me' ? '/v1/users/me' : resourceUrl;
-  if (wantsTag && tagUrl && ownsTarget && tokenUser) tag = await currentTag(tagUrl, tokenUser);
+  if (wantsTag && tagUrl && (ownsTarget || (viewsTarget && itemBelongs)) && tokenUser)
+    tag = await currentTag(tagUrl, tokenUser);
   let ifMatch: string | undefined;
   let ifNoneMatch: string | undefined;
   if (operation.headerParams.some((parameter) => parameter.name === 'if-match')) {
@@ -1211,7 +1256,18 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
     expected = undefined;
     why = 'an unusual but not clearly invalid request: invariants only';
   } else {
-    ({ expected, why } = successExpectation(operation, draft, { ownsTarget, ifMatch, ifNoneMatch, tag, parsedBody }));
+    ({ expected, why } = successExpectation(operation, draft, {
+      ownsTarget,
+      viewsTarget: viewsTarget && itemBelongs,
+      seesBucketlist:
+        ownsTarget || viewsTarget || (owner === tokenUser && owner !== undefined && pathValid && !unclear),
+      namesCarol,
+      tokenUser,
+      ifMatch,
+      ifNoneMatch,
+      tag,
+      parsedBody,
+    }));
   }
 
   const target = `${url}${query ? `?${query}` : ''}`;
@@ -1251,7 +1307,20 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
 function successExpectation(
   operation: Operation,
   draft: Draft,
-  context: { ownsTarget: boolean; ifMatch?: string; ifNoneMatch?: string; tag?: string; parsedBody: unknown },
+  context: {
+    ownsTarget: boolean;
+    /** Carol, Alice's viewer, on one of Alice's bucketlists (and the item, if any, is in it). */
+    viewsTarget: boolean;
+    /** The caller may see the bucketlist the path names (as owner or member). */
+    seesBucketlist: boolean;
+    /** The member path names Carol. */
+    namesCarol: boolean;
+    tokenUser: UserKey | undefined;
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    tag?: string;
+    parsedBody: unknown;
+  },
 ): { expected: Set<number> | undefined; why: string } {
   const body = context.parsedBody as Record<string, string> | undefined;
   const tagMatches = (header: string | undefined, weak: boolean) => {
@@ -1264,6 +1333,7 @@ function successExpectation(
     });
   };
   const write = (success: number) => {
+    if (context.viewsTarget) return { expected: new Set([403]), why: 'a viewer may not write' };
     if (!context.ownsTarget)
       return { expected: new Set(context.ifMatch ? [404, 412] : [404]), why: 'not the caller’s resource' };
     const matches = tagMatches(context.ifMatch, false);
@@ -1272,7 +1342,8 @@ function successExpectation(
     return { expected: new Set([success]), why: 'a valid write to the caller’s own resource' };
   };
   const read = () => {
-    if (!context.ownsTarget) return { expected: new Set([404]), why: 'not the caller’s resource' };
+    if (!context.ownsTarget && !context.viewsTarget)
+      return { expected: new Set([404]), why: 'not the caller’s resource' };
     if (tagMatches(context.ifNoneMatch, true))
       return { expected: new Set([304]), why: 'If-None-Match names the current tag' };
     return { expected: new Set([200]), why: 'a valid read of the caller’s own resource' };
@@ -1307,11 +1378,12 @@ function successExpectation(
     case 'listBucketlists':
       return { expected: new Set([200]), why: 'a valid list request' };
     case 'createItem':
+      if (context.viewsTarget) return { expected: new Set([403]), why: 'a viewer may not add items' };
       return context.ownsTarget
         ? { expected: new Set([201]), why: 'a valid item in the caller’s bucketlist' }
         : { expected: new Set([404]), why: 'not the caller’s bucketlist' };
     case 'listItems':
-      return context.ownsTarget
+      return context.ownsTarget || context.viewsTarget
         ? { expected: new Set([200]), why: 'a valid list of the caller’s bucketlist' }
         : { expected: new Set([404]), why: 'not the caller’s bucketlist' };
     case 'getBucketlist':
@@ -1325,6 +1397,33 @@ function successExpectation(
     case 'deleteBucketlist':
     case 'deleteItem':
       return write(204);
+    case 'listMembers':
+      return context.seesBucketlist
+        ? { expected: new Set([200]), why: 'the owner and members list the members' }
+        : { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+    case 'getMember':
+      if (!context.seesBucketlist) return { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+      return context.namesCarol
+        ? { expected: new Set([200]), why: 'Carol is a member' }
+        : { expected: new Set([404]), why: 'not a member' };
+    case 'addMember':
+    case 'updateMember':
+    case 'removeMember':
+      if (!context.seesBucketlist) return { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+      if (context.tokenUser === 'carol')
+        return operation.id === 'removeMember' && context.namesCarol
+          ? { expected: new Set([204]), why: 'a member may leave' }
+          : { expected: new Set([403]), why: 'only the owner shares and changes roles' };
+      if (operation.id === 'addMember') return { expected: undefined, why: 'sharing by email: invariants only' };
+      return context.namesCarol
+        ? { expected: new Set([200, 204]), why: "the owner changes Carol's membership" }
+        : { expected: new Set([404]), why: 'not a member' };
+    case 'adminListUsers':
+    case 'adminGetUser':
+    case 'adminDeactivateUser':
+    case 'adminReactivateUser':
+    case 'adminDeleteUser':
+      return { expected: new Set([403]), why: 'the fuzz users are not admins' };
     default:
       return { expected: undefined, why: 'an operation the fuzz has no expectation for: invariants only' };
   }
@@ -1425,17 +1524,22 @@ function successProblems(operation: Operation, resolved: Resolved, response: Lig
     }
   }
   if (operation.id === 'listBucketlists' && user) {
-    const page = body as { items: Array<{ id: number }>; total: number };
-    const mine = owned[user];
-    const strangers = page.items.filter((item) => !mine.has(item.id));
+    const page = body as { items: Array<{ id: number; role: string }>; total: number };
+    const scope = new URL(String(resolved.options.url), 'http://localhost').searchParams.get('scope') ?? 'owned';
+    const shared = user === 'carol' ? [...sharedWithCarol].filter((id) => owned.alice.has(id)) : [];
+    const visible = new Map<number, string>([
+      ...(scope === 'shared' ? [] : [...owned[user].keys()].map((id): [number, string] => [id, 'owner'])),
+      ...(scope === 'owned' ? [] : shared.map((id): [number, string] => [id, 'viewer'])),
+    ]);
+    const strangers = page.items.filter((item) => visible.get(item.id) !== item.role);
     if (strangers.length > 0)
-      problems.push(`the list shows bucketlists that are not the caller's: ${strangers.map((item) => item.id)}`);
-    if (!resolved.filtered && page.total !== mine.size)
-      problems.push(`total is ${page.total}, the caller has ${mine.size}`);
+      problems.push(`the list shows bucketlists not visible to the caller so: ${strangers.map((item) => item.id)}`);
+    if (!resolved.filtered && page.total !== visible.size)
+      problems.push(`total is ${page.total}, the caller has ${visible.size} in scope ${scope}`);
   }
   if (operation.id === 'listItems' && user && resolved.bucketlistId !== undefined) {
     const page = body as { items: Array<{ id: number }>; total: number };
-    const mine = owned[user].get(resolved.bucketlistId) ?? new Set();
+    const mine = owned[seenAs(user)].get(resolved.bucketlistId) ?? new Set();
     const strangers = page.items.filter((item) => !mine.has(item.id));
     if (strangers.length > 0)
       problems.push(`the list shows items not of this bucketlist: ${strangers.map((item) => item.id)}`);
@@ -1443,7 +1547,7 @@ function successProblems(operation: Operation, resolved: Resolved, response: Lig
       problems.push(`total is ${page.total}, the bucketlist has ${mine.size}`);
   }
   if (['getBucketlist', 'replaceBucketlist', 'updateBucketlist'].includes(operation.id) && user) {
-    const items = owned[user].get(body.id as number);
+    const items = owned[seenAs(user)].get(body.id as number);
     if (items && body.item_count !== items.size)
       problems.push(`item_count is ${body.item_count}, the bucketlist has ${items.size}`);
   }
@@ -1470,6 +1574,10 @@ function track(operation: Operation, resolved: Resolved, response: LightMyReques
     revokedTokens.push(String(resolved.options.headers?.authorization ?? '').replace(/^\S+\s+/, ''));
   }
   if (!user) return;
+  // A member write that succeeded may have changed Carol's membership: share again before the next request.
+  if (['updateMember', 'removeMember'].includes(operation.id) && status < 300 && resolved.bucketlistId !== undefined) {
+    sharedWithCarol.delete(resolved.bucketlistId);
+  }
   if (operation.id === 'createBucketlist' && status === 201)
     owned[user].set(json<{ id: number }>(response).id, new Set());
   if (operation.id === 'deleteBucketlist' && status === 204 && resolved.bucketlistId !== undefined) {
