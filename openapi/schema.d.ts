@@ -448,7 +448,10 @@ export interface components {
        */
       email: string;
       name: string;
-      /** @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator. */
+      /**
+       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator.
+       * @enum {string}
+       */
       role: 'user' | 'admin';
       /**
        * Format: date-time
@@ -496,7 +499,10 @@ export interface components {
       id: number;
       /** @description A positive integer id. */
       owner_id: number;
-      /** @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them). */
+      /**
+       * @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).
+       * @enum {string}
+       */
       role: 'owner' | 'editor' | 'viewer';
       name: string;
       /** @description Free text, up to 2000 characters, or null. */
@@ -593,7 +599,10 @@ export interface components {
       user_id: number;
       email: string;
       name: string;
-      /** @description A viewer reads the bucketlist and its items; an editor also changes them. */
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
       role: 'viewer' | 'editor';
       /**
        * Format: date-time
@@ -610,12 +619,18 @@ export interface components {
        * @example ada@example.com
        */
       email: string;
-      /** @description A viewer reads the bucketlist and its items; an editor also changes them. */
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
       role: 'viewer' | 'editor';
     };
     /** @description The member's new role. */
     MemberPatch: {
-      /** @description A viewer reads the bucketlist and its items; an editor also changes them. */
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
       role: 'viewer' | 'editor';
     };
     MemberPage: {
@@ -636,7 +651,10 @@ export interface components {
        */
       email: string;
       name: string;
-      /** @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator. */
+      /**
+       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator.
+       * @enum {string}
+       */
       role: 'user' | 'admin';
       /** @description False while the account is deactivated: it cannot log in. */
       active: boolean;

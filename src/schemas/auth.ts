@@ -1,6 +1,6 @@
 /** Accounts and tokens: the shapes of the Authentication section of the contract. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, NonBlankString, Timestamp } from './common.js';
+import { Id, NonBlankString, StringEnum, Timestamp } from './common.js';
 
 export const Email = Type.String({
   format: 'email',
@@ -11,7 +11,7 @@ export const Email = Type.String({
 const Password = Type.String({ minLength: 8, maxLength: 128, description: '8 to 128 characters.' });
 const UserName = NonBlankString(100, 'A display name; surrounding whitespace is trimmed.');
 
-export const UserRole = Type.Union([Type.Literal('user'), Type.Literal('admin')], {
+export const UserRole = StringEnum(['user', 'admin'], {
   description: 'An account role: `admin` may use the /v1/admin routes. Granted only by the operator.',
 });
 

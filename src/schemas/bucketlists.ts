@@ -1,6 +1,15 @@
 /** Bucketlists: the resource, its inputs and its page. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, NonBlankString, PageOf, PageQueryFields, SortParam, StorableString, Timestamp } from './common.js';
+import {
+  Id,
+  NonBlankString,
+  PageOf,
+  PageQueryFields,
+  SortParam,
+  StorableString,
+  StringEnum,
+  Timestamp,
+} from './common.js';
 
 /** The name of a bucketlist or an item, as clients send it. */
 export const NameInput = NonBlankString(
@@ -15,7 +24,7 @@ const DescriptionInput = Type.Union([StorableString(2000), Type.Null()], {
   description: 'Free text, up to 2000 characters, or null.',
 });
 
-export const BucketlistRole = Type.Union([Type.Literal('owner'), Type.Literal('editor'), Type.Literal('viewer')], {
+export const BucketlistRole = StringEnum(['owner', 'editor', 'viewer'], {
   description:
     "The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).",
 });

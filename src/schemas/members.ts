@@ -1,9 +1,9 @@
 /** Members of a shared bucketlist: the users it is shared with, and their role. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Email } from './auth.js';
-import { Id, PageOf, PageQueryFields, Timestamp } from './common.js';
+import { Id, PageOf, PageQueryFields, StringEnum, Timestamp } from './common.js';
 
-const MemberRole = Type.Union([Type.Literal('viewer'), Type.Literal('editor')], {
+const MemberRole = StringEnum(['viewer', 'editor'], {
   description: 'A viewer reads the bucketlist and its items; an editor also changes them.',
 });
 
