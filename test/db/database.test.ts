@@ -43,7 +43,7 @@ async function tablesOf(handle: DatabaseHandle): Promise<string[]> {
   return rows.map((row) => row.table_name);
 }
 
-const EXPECTED_TABLES = ['bucketlists', 'items', 'refresh_tokens', 'sessions', 'users'];
+const EXPECTED_TABLES = ['bucketlists', 'items', 'memberships', 'refresh_tokens', 'sessions', 'users'];
 
 t.test(
   'the migrations are found upward from wherever the code runs (src/db, dist/db, the bundle in dist/)',
