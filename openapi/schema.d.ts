@@ -449,10 +449,10 @@ export interface components {
       email: string;
       name: string;
       /**
-       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator.
+       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator. Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions.
        * @enum {string}
        */
-      role: 'user' | 'admin';
+      role?: 'user' | 'admin';
       /**
        * Format: date-time
        * @description An RFC 3339 timestamp in UTC with milliseconds.
@@ -497,13 +497,13 @@ export interface components {
     Bucketlist: {
       /** @description A positive integer id. */
       id: number;
-      /** @description A positive integer id. */
-      owner_id: number;
+      /** @description The id of the user who owns the bucketlist. Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions. */
+      owner_id?: number;
       /**
-       * @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).
+       * @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them). Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions.
        * @enum {string}
        */
-      role: 'owner' | 'editor' | 'viewer';
+      role?: 'owner' | 'editor' | 'viewer';
       name: string;
       /** @description Free text, up to 2000 characters, or null. */
       description: string | null;
@@ -676,7 +676,10 @@ export interface components {
     };
   };
   responses: never;
-  parameters: never;
+  parameters: {
+    /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+    ApiVersion: '2026-11-21' | '2026-12-03';
+  };
   requestBodies: never;
   headers: never;
   pathItems: never;
@@ -762,7 +765,10 @@ export interface operations {
   register: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -858,7 +864,10 @@ export interface operations {
   login: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -954,7 +963,10 @@ export interface operations {
   refreshTokens: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1050,7 +1062,10 @@ export interface operations {
   logout: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1134,6 +1149,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -1208,7 +1225,10 @@ export interface operations {
         /** @description Sort field; a leading `-` sorts descending. */
         sort?: 'id' | '-id' | 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at';
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1273,7 +1293,10 @@ export interface operations {
   createBucketlist: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1363,6 +1386,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1450,6 +1475,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1570,6 +1597,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1684,6 +1713,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1822,7 +1853,10 @@ export interface operations {
         /** @description Only items with this state: exactly `true` or `false`. */
         done?: boolean;
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -1899,7 +1933,10 @@ export interface operations {
   createItem: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2010,6 +2047,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2099,6 +2138,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2221,6 +2262,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2337,6 +2380,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2461,7 +2506,10 @@ export interface operations {
         /** @description Items per page. */
         page_size?: number;
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2538,7 +2586,10 @@ export interface operations {
   addMember: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2655,7 +2706,10 @@ export interface operations {
   getMember: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2734,7 +2788,10 @@ export interface operations {
   removeMember: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2838,7 +2895,10 @@ export interface operations {
   updateMember: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2957,7 +3017,10 @@ export interface operations {
         /** @description Sort field; a leading `-` sorts descending. */
         sort?: 'id' | '-id' | 'email' | '-email' | 'created_at' | '-created_at';
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -3031,7 +3094,10 @@ export interface operations {
   adminGetUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -3117,7 +3183,10 @@ export interface operations {
   adminDeleteUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -3228,7 +3297,10 @@ export interface operations {
   adminDeactivateUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -3341,7 +3413,10 @@ export interface operations {
   adminReactivateUser: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;

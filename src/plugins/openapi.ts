@@ -5,8 +5,28 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
+import { API_VERSION_PARAMETER } from '../schemas/api-version.js';
 
 export const API_VERSION = '1.0.0';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Every /v1 operation takes the Api-Version header: one shared component parameter, referenced
+ * from each operation (route schemas can only declare headers inline).
+ */
+function withApiVersionParameter<T extends { paths?: object }>(document: T): T {
+  const paths = Object.entries(document.paths ?? {}) as [string, Partial<Record<string, { parameters?: object[] }>>][];
+  for (const [path, item] of paths) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation)
+        operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/ApiVersion' }];
+    }
+  }
+  return document;
+}
 
 export default fp(
   async function openapi(app) {
@@ -36,8 +56,11 @@ export default fp(
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           },
+          parameters: { ApiVersion: API_VERSION_PARAMETER },
         },
       },
+      transformObject: (document) =>
+        'openapiObject' in document ? withApiVersionParameter(document.openapiObject) : document.swaggerObject,
       // Components are named after the schemas' $id (Problem, Bucketlist, …), not def-0, def-1.
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
     });

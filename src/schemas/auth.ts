@@ -1,5 +1,6 @@
 /** Accounts and tokens: the shapes of the Authentication section of the contract. */
 import { type Static, Type } from '@sinclair/typebox';
+import { SHARING_API_VERSION, since } from './api-version.js';
 import { Id, NonBlankString, StringEnum, Timestamp } from './common.js';
 
 export const Email = Type.String({
@@ -11,12 +12,20 @@ export const Email = Type.String({
 const Password = Type.String({ minLength: 8, maxLength: 128, description: '8 to 128 characters.' });
 const UserName = NonBlankString(100, 'A display name; surrounding whitespace is trimmed.');
 
-export const UserRole = StringEnum(['user', 'admin'], {
-  description: 'An account role: `admin` may use the /v1/admin routes. Granted only by the operator.',
-});
+const ROLE_DESCRIPTION = 'An account role: `admin` may use the /v1/admin routes. Granted only by the operator.';
+
+const USER_ROLES = ['user', 'admin'] as const;
+
+export const UserRole = StringEnum(USER_ROLES, { description: ROLE_DESCRIPTION });
 
 export const User = Type.Object(
-  { id: Id, email: Email, name: Type.String({ maxLength: 100 }), role: UserRole, created_at: Timestamp },
+  {
+    id: Id,
+    email: Email,
+    name: Type.String({ maxLength: 100 }),
+    role: Type.Optional(StringEnum(USER_ROLES, { description: since(SHARING_API_VERSION, ROLE_DESCRIPTION) })),
+    created_at: Timestamp,
+  },
   { $id: 'User', additionalProperties: false },
 );
 export type UserBody = Static<typeof User>;

@@ -1,7 +1,9 @@
 /** Bucketlists: the resource, its inputs and its page. */
 import { type Static, Type } from '@sinclair/typebox';
+import { SHARING_API_VERSION, since } from './api-version.js';
 import {
   Id,
+  MAX_INT32,
   NonBlankString,
   PageOf,
   PageQueryFields,
@@ -24,16 +26,22 @@ const DescriptionInput = Type.Union([StorableString(2000), Type.Null()], {
   description: 'Free text, up to 2000 characters, or null.',
 });
 
-export const BucketlistRole = StringEnum(['owner', 'editor', 'viewer'], {
-  description:
-    "The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).",
-});
+const ROLE_DESCRIPTION =
+  "The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them).";
 
 export const Bucketlist = Type.Object(
   {
     id: Id,
-    owner_id: Id,
-    role: BucketlistRole,
+    owner_id: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_INT32,
+        description: since(SHARING_API_VERSION, 'The id of the user who owns the bucketlist.'),
+      }),
+    ),
+    role: Type.Optional(
+      StringEnum(['owner', 'editor', 'viewer'], { description: since(SHARING_API_VERSION, ROLE_DESCRIPTION) }),
+    ),
     name: Type.String({ maxLength: 255 }),
     description: Description,
     item_count: Type.Integer({ minimum: 0, description: 'How many items the bucketlist holds.' }),

@@ -53,7 +53,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         passwordHash: await hashPassword(password),
       });
       if (!user) throw conflict('An account with this email already exists.');
-      return reply.code(201).send(presentUser(user));
+      return reply.code(201).send(presentUser(user, request.apiVersion));
     },
   );
 

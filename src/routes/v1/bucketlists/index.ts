@@ -20,6 +20,7 @@ import {
   problems,
   ref,
 } from '../../../schemas/common.js';
+import { tagVariant } from '../api-version.js';
 import { allowedVersions, etagOf, isNotModified, sendNotModified, writtenRow } from '../conditional.js';
 import { sendPage, withDefaults } from '../pagination.js';
 import { presentBucketlist } from './present.js';
@@ -52,8 +53,8 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: request.body.description ?? null,
       });
       if (!row) throw sessionEnded();
-      reply.header('location', `/v1/bucketlists/${row.id}`).header('etag', etagOf(row));
-      return reply.code(201).send(presentBucketlist(row));
+      reply.header('location', `/v1/bucketlists/${row.id}`).header('etag', etagOf(row, tagVariant(request)));
+      return reply.code(201).send(presentBucketlist(row, request.apiVersion));
     },
   );
 
@@ -79,7 +80,13 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const result = await bucketlists.list(request.user, { scope, page, pageSize, sort, q });
       // An empty page is also what a revoked session reads.
       if (result.rows.length === 0) await app.requireActiveSession(request);
-      return sendPage(request, reply, query, result.rows.map(presentBucketlist), result.total);
+      return sendPage(
+        request,
+        reply,
+        query,
+        result.rows.map((row) => presentBucketlist(row, request.apiVersion)),
+        result.total,
+      );
     },
   );
 
@@ -105,8 +112,8 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await app.requireActiveSession(request);
         throw notFound(THE_BUCKETLIST);
       }
-      if (isNotModified(request, reply, etagOf(row))) return sendNotModified(reply);
-      return presentBucketlist(row);
+      if (isNotModified(request, reply, etagOf(row, tagVariant(request)))) return sendNotModified(reply);
+      return presentBucketlist(row, request.apiVersion);
     },
   );
 
@@ -130,10 +137,15 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const values = { name: request.body.name.trim(), description: request.body.description ?? null };
-      const outcome = await bucketlists.replace(request.user, id, values, allowedVersions(request, id));
+      const outcome = await bucketlists.replace(
+        request.user,
+        id,
+        values,
+        allowedVersions(request, id, tagVariant(request)),
+      );
       const row = writtenRow(outcome, THE_BUCKETLIST);
-      reply.header('etag', etagOf(row));
-      return presentBucketlist(row);
+      reply.header('etag', etagOf(row, tagVariant(request)));
+      return presentBucketlist(row, request.apiVersion);
     },
   );
 
@@ -158,10 +170,15 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = request.params;
       const { name, description } = request.body;
       const values = { name: name?.trim(), description };
-      const outcome = await bucketlists.patch(request.user, id, values, allowedVersions(request, id));
+      const outcome = await bucketlists.patch(
+        request.user,
+        id,
+        values,
+        allowedVersions(request, id, tagVariant(request)),
+      );
       const row = writtenRow(outcome, THE_BUCKETLIST);
-      reply.header('etag', etagOf(row));
-      return presentBucketlist(row);
+      reply.header('etag', etagOf(row, tagVariant(request)));
+      return presentBucketlist(row, request.apiVersion);
     },
   );
 
@@ -183,7 +200,10 @@ const bucketlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      writtenRow(await bucketlists.remove(request.user, id, allowedVersions(request, id)), THE_BUCKETLIST);
+      writtenRow(
+        await bucketlists.remove(request.user, id, allowedVersions(request, id, tagVariant(request))),
+        THE_BUCKETLIST,
+      );
       return reply.code(204).send(null);
     },
   );
