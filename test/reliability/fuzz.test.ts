@@ -31,6 +31,7 @@ import {
   type OpenApiOperation,
   type OpenApiParameter,
 } from '../conformance.js';
+import { DEFAULT_API_VERSION, SHARING_API_VERSION } from '../../src/schemas/api-version.js';
 import { build, newUser, TEST_SECRET } from '../helper.js';
 
 const TOTAL_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS) || 5000);
@@ -38,6 +39,16 @@ const TOTAL_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS) || 5000);
 const CI_SEED = 20_261_122;
 const SEED = Number(process.env.FUZZ_SEED) || (process.env.CI ? CI_SEED : Date.now() % 2_147_483_647);
 const BODY_LIMIT = 1024 * 1024;
+/** The operations whose bodies (a User, a Bucketlist or a page of them) depend on the API version. */
+const VERSIONED_OPERATIONS = new Set([
+  'register',
+  'getCurrentUser',
+  'createBucketlist',
+  'listBucketlists',
+  'getBucketlist',
+  'replaceBucketlist',
+  'updateBucketlist',
+]);
 const MAX_INT32 = 2_147_483_647;
 /** No request may take longer than this, however odd. */
 const REQUEST_BOUND_MS = 10_000;
@@ -284,9 +295,17 @@ interface Operation {
   isProtected: boolean;
 }
 
+/** An operation's parameter, with a `$ref` to a shared component parameter followed. */
+function resolveParameter(parameter: OpenApiParameter | { $ref: string }): OpenApiParameter {
+  if (!('$ref' in parameter)) return parameter;
+  const shared = document.components?.parameters?.[parameter.$ref.replace('#/components/parameters/', '')];
+  if (!shared) throw new Error(`the document has no parameter ${parameter.$ref}`);
+  return shared;
+}
+
 const operations: Operation[] = Object.entries(document.paths).flatMap(([path, methods]) =>
   Object.entries(methods).map(([method, operation]) => {
-    const parameters = operation.parameters ?? [];
+    const parameters = (operation.parameters ?? []).map(resolveParameter);
     return {
       method: method.toUpperCase(),
       path,
@@ -551,6 +570,8 @@ interface Draft {
   ifMatch: Conditional;
   ifNoneMatch: Conditional;
   requestId: string | undefined;
+  /** An Api-Version header, when the operation takes one. */
+  apiVersion: string | undefined;
   body: BodyDraft;
 }
 
@@ -940,6 +961,7 @@ function draftArbitrary(operation: Operation): fc.Arbitrary<Draft> {
       nil: undefined,
       freq: 4,
     }),
+    apiVersion: fc.option(fc.constantFrom(...apiVersionsOf(operation)), { nil: undefined, freq: 3 }),
     body: bodyDraft(operation),
   });
 }
@@ -977,6 +999,8 @@ interface Resolved {
   bodyValid: boolean;
   filtered: boolean;
   requestId: string | undefined;
+  /** The API version the response must be in: the one sent, or the default (undefined off /v1). */
+  apiVersion: string | undefined;
   /** A dot segment sent the request to another route than the operation's. */
   rerouted: boolean;
 }
@@ -1016,8 +1040,26 @@ async function authorizationFor(
   }
 }
 
-async function currentTag(url: string, user: UserKey): Promise<string | undefined> {
-  const response = await send({ method: 'GET', url, headers: users[user].headers });
+/** False for a path Fastify refuses before routing it (invalid UTF-8 in its percent-encoding). */
+function decodablePath(url: string): boolean {
+  try {
+    decodeURIComponent(url.split('?')[0] ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The versions an operation's Api-Version parameter lists (none for the operational routes). */
+function apiVersionsOf(operation: Operation): string[] {
+  const parameter = operation.headerParams.find((candidate) => candidate.name === 'Api-Version');
+  return (parameter?.schema?.enum as string[] | undefined) ?? [DEFAULT_API_VERSION];
+}
+
+/** The resource's current tag, in the representation of the API version the request will use. */
+async function currentTag(url: string, user: UserKey, apiVersion: string | undefined): Promise<string | undefined> {
+  const headers = { ...users[user].headers, ...(apiVersion === undefined ? {} : { 'api-version': apiVersion }) };
+  const response = await send({ method: 'GET', url, headers });
   return response.statusCode === 200 ? (response.headers.etag as string | undefined) : undefined;
 }
 
@@ -1129,6 +1171,9 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   if (authorization !== undefined) headers.authorization = authorization;
   if (draft.accept) headers.accept = draft.accept.value;
   if (draft.requestId !== undefined) headers['x-request-id'] = draft.requestId;
+  const takesVersion = operation.headerParams.some((parameter) => parameter.name === 'Api-Version');
+  const apiVersion = takesVersion ? draft.apiVersion : undefined;
+  if (apiVersion !== undefined) headers['api-version'] = apiVersion;
   const owner = bucketlistId === undefined ? undefined : ownerOf(bucketlistId);
   const itemBelongs =
     !hasItemParam ||
@@ -1149,7 +1194,7 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
     (operation.headerParams.some((parameter) => parameter.name === 'if-none-match') && draft.ifNoneMatch !== 'none');
   const tagUrl = operation.path === '/v1/users/me' ? '/v1/users/me' : resourceUrl;
   if (wantsTag && tagUrl && (ownsTarget || (viewsTarget && itemBelongs)) && tokenUser)
-    tag = await currentTag(tagUrl, tokenUser);
+    tag = await currentTag(tagUrl, tokenUser, apiVersion);
   let ifMatch: string | undefined;
   let ifNoneMatch: string | undefined;
   if (operation.headerParams.some((parameter) => parameter.name === 'if-match')) {
@@ -1300,6 +1345,7 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
     bodyValid,
     filtered,
     requestId: draft.requestId,
+    apiVersion: takesVersion ? (apiVersion ?? DEFAULT_API_VERSION) : undefined,
     rerouted,
   };
 }
@@ -1492,6 +1538,15 @@ function problemsWith(
   }
   if (response.headers['x-content-type-options'] !== 'nosniff') problems.push('no X-Content-Type-Options: nosniff');
   if (response.headers['x-powered-by'] !== undefined) problems.push('X-Powered-By is sent');
+  // Refused before the API's routes (an undecodable path, 404, 405, 503 under pressure) or by the
+  // limiter ahead of the version check (429), a response names no version.
+  const routed =
+    !resolved.rerouted && decodablePath(String(resolved.options.url)) && ![404, 405, 429, 503].includes(status);
+  if (resolved.apiVersion !== undefined && routed) {
+    if (response.headers['api-version'] !== resolved.apiVersion)
+      problems.push(`Api-Version ${String(response.headers['api-version'])}, expected ${resolved.apiVersion}`);
+    if (!/\bApi-Version\b/.test(String(response.headers.vary))) problems.push('no Vary: Api-Version');
+  }
   if (status === 401 && !/^Bearer/i.test(String(response.headers['www-authenticate'] ?? ''))) {
     problems.push('a 401 without WWW-Authenticate: Bearer');
   }
@@ -1523,15 +1578,23 @@ function successProblems(operation: Operation, resolved: Resolved, response: Lig
       problems.push('PUT without a description must set it to null');
     }
   }
+  const sharingFields = resolved.apiVersion !== undefined && resolved.apiVersion >= SHARING_API_VERSION;
+  if (!sharingFields && VERSIONED_OPERATIONS.has(operation.id)) {
+    const rows = operation.id === 'listBucketlists' ? (body.items as Record<string, unknown>[]) : [body];
+    if (rows.some((row) => 'role' in row || 'owner_id' in row))
+      problems.push(`API version ${String(resolved.apiVersion)} shows the sharing fields`);
+  }
   if (operation.id === 'listBucketlists' && user) {
-    const page = body as { items: Array<{ id: number; role: string }>; total: number };
+    const page = body as { items: Array<{ id: number; role?: string }>; total: number };
     const scope = new URL(String(resolved.options.url), 'http://localhost').searchParams.get('scope') ?? 'owned';
     const shared = user === 'carol' ? [...sharedWithCarol].filter((id) => owned.alice.has(id)) : [];
     const visible = new Map<number, string>([
       ...(scope === 'shared' ? [] : [...owned[user].keys()].map((id): [number, string] => [id, 'owner'])),
       ...(scope === 'owned' ? [] : shared.map((id): [number, string] => [id, 'viewer'])),
     ]);
-    const strangers = page.items.filter((item) => visible.get(item.id) !== item.role);
+    const strangers = page.items.filter((item) =>
+      sharingFields ? visible.get(item.id) !== item.role : !visible.has(item.id),
+    );
     if (strangers.length > 0)
       problems.push(`the list shows bucketlists not visible to the caller so: ${strangers.map((item) => item.id)}`);
     if (!resolved.filtered && page.total !== visible.size)

@@ -146,8 +146,12 @@ t.test('admins do not read other users\u2019 bucketlists through the normal rout
   t.match((await send('GET', '/v1/bucketlists?scope=all', admin.headers)).json(), { total: 0 });
 });
 
-t.test('GET /v1/users/me carries the role', async (t) => {
-  t.match((await send('GET', '/v1/users/me', admin.headers)).json(), { id: admin.id, role: 'admin' });
+t.test('GET /v1/users/me carries the role under API version 2026-12-03, and not under the default', async (t) => {
+  const current = await send('GET', '/v1/users/me', { ...admin.headers, 'api-version': '2026-12-03' });
+  t.match(current.json(), { id: admin.id, role: 'admin' });
+  const original = (await send('GET', '/v1/users/me', admin.headers)).json() as Record<string, unknown>;
+  t.equal(original.id, admin.id);
+  t.notOk('role' in original, 'the default version has no role');
 });
 
 t.test('npm run user:promote -- EMAIL makes the account an admin', { timeout: 180_000 }, async (t) => {

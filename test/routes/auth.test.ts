@@ -92,13 +92,26 @@ t.test('register answers 201 with exactly the User fields', async (t) => {
   t.equal(response.statusCode, 201);
   t.match(response.headers['content-type'], /^application\/json/);
   const body = response.json<UserBody>();
-  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name', 'role']);
+  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name']);
   t.ok(Number.isInteger(body.id) && body.id > 0, 'a positive integer id');
   t.equal(body.email, user.email);
   t.equal(body.name, user.name);
   t.match(body.created_at, ISO_MILLIS_UTC);
-  t.equal(body.role, 'user', 'a new account is a user, never an admin');
   t.ok(Math.abs(Date.parse(body.created_at) - Date.now()) < 60_000, 'created just now');
+});
+
+t.test('register under API version 2026-12-03 answers the User with its role, always user', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    headers: { 'api-version': '2026-12-03' },
+    payload: newUser(),
+  });
+  t.equal(response.statusCode, 201);
+  t.equal(response.headers['api-version'], '2026-12-03');
+  const body = response.json<UserBody>();
+  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name', 'role']);
+  t.equal(body.role, 'user', 'a new account is a user, never an admin');
 });
 
 t.test('register stores the email lower-cased and the name trimmed', async (t) => {

@@ -19,7 +19,7 @@ import {
   signUp,
 } from '../helper.js';
 
-const BUCKETLIST_FIELDS = ['created_at', 'description', 'id', 'item_count', 'name', 'owner_id', 'role', 'updated_at'];
+const BUCKETLIST_FIELDS = ['created_at', 'description', 'id', 'item_count', 'name', 'updated_at'];
 
 const app = await build(t, { env: { AUTH_RATE_LIMIT_MAX: '10000' } });
 

@@ -18,6 +18,9 @@ const admin = await signUp(app);
 await app.repositories.users.promote(admin.email);
 const deactivated = await signUp(app);
 
+/** The API version that shows the sharing fields (owner_id, role). */
+const SHARING_VERSION = { 'api-version': '2026-12-03' };
+
 type Actor = 'owner' | 'editor' | 'viewer' | 'stranger' | 'admin' | 'deactivated';
 const actors: Record<Actor, { headers: Headers; id: number }> = { owner, editor, viewer, stranger, admin, deactivated };
 
@@ -138,8 +141,24 @@ t.test("a member's bucketlist carries the owner's id and the member's role", asy
     [editor, 'editor'],
     [viewer, 'viewer'],
   ] as const) {
-    const body = (await send('GET', `/v1/bucketlists/${bucketlistId}`, who.headers)).json();
-    t.match(body, { id: bucketlistId, owner_id: owner.id, role, item_count: 1 });
+    const response = await send('GET', `/v1/bucketlists/${bucketlistId}`, { ...who.headers, ...SHARING_VERSION });
+    t.match(response.json(), { id: bucketlistId, owner_id: owner.id, role, item_count: 1 });
+  }
+});
+
+t.test('under the default API version, a member reads the shared bucketlist without owner_id and role', async (t) => {
+  const { bucketlistId } = await sharedFixture();
+  const response = await send('GET', `/v1/bucketlists/${bucketlistId}`, viewer.headers);
+  t.equal(response.statusCode, 200);
+  t.equal(response.headers['api-version'], '2026-11-21');
+  const listed = await send('GET', '/v1/bucketlists?scope=shared', viewer.headers);
+  const items = (listed.json() as { items: Record<string, unknown>[] }).items;
+  t.ok(
+    items.some((item) => item.id === bucketlistId),
+    'scope=shared works in every version',
+  );
+  for (const body of [response.json() as Record<string, unknown>, ...items]) {
+    t.notOk('role' in body || 'owner_id' in body, 'none of the sharing fields');
   }
 });
 
@@ -149,7 +168,7 @@ t.test('scope=owned (the default), shared and all list the right bucketlists', a
   const theirs = await createBucketlist(app, owner.headers, { name: 'Theirs' });
   await share(theirs.id, member.email, 'viewer');
   const ids = async (query: string) => {
-    const response = await send('GET', `/v1/bucketlists${query}`, member.headers);
+    const response = await send('GET', `/v1/bucketlists${query}`, { ...member.headers, ...SHARING_VERSION });
     t.equal(response.statusCode, 200);
     return (response.json() as { items: { id: number; role: string }[]; total: number }).items.map(
       (row) => `${row.id}:${row.role}`,
@@ -187,7 +206,11 @@ t.test("a change of role changes the member's ETag", async (t) => {
   const url = `/v1/bucketlists/${bucketlistId}`;
   const before = await send('GET', url, viewer.headers);
   await send('PATCH', `${url}/members/${viewer.id}`, owner.headers, { role: 'editor' });
-  const after = await send('GET', url, { ...viewer.headers, 'if-none-match': before.headers.etag as string });
+  const after = await send('GET', url, {
+    ...viewer.headers,
+    ...SHARING_VERSION,
+    'if-none-match': before.headers.etag as string,
+  });
   t.equal(after.statusCode, 200, 'not a 304: the representation changed');
   t.equal(after.json().role, 'editor');
 });

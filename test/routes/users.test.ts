@@ -22,7 +22,7 @@ t.test('GET /v1/users/me answers 200 with exactly the User the caller registered
   t.equal(response.statusCode, 200);
   t.match(response.headers['content-type'], /^application\/json/);
   const body = response.json<UserBody>();
-  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name', 'role']);
+  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name']);
   t.equal(body.id, user.id);
   t.equal(body.email, user.email);
   t.equal(body.name, 'Grace Hopper');

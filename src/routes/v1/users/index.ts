@@ -23,7 +23,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: ref(User),
           304: NotModified,
-          ...problems(401, 406, 500, 503),
+          ...problems(400, 401, 406, 500, 503),
         },
       },
     },
