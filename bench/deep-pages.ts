@@ -121,7 +121,7 @@ async function explainPages(url: string) {
     expiresAt: new Date(Date.now() + 3_600_000),
     refreshTokenHash: viewer.sessionId,
   });
-  const before = await bucketlists.list(viewer, { page: DEEP_PAGE - 1, pageSize: PAGE_SIZE, sort });
+  const before = await bucketlists.list(viewer, { scope: 'owned', page: DEEP_PAGE - 1, pageSize: PAGE_SIZE, sort });
   const boundary = bucketlists.boundaryOf(sort, before.rows.at(-1) as (typeof before.rows)[number]);
   const shapes = [
     { label: 'page 1 by number', options: { page: 1 } },
@@ -134,7 +134,7 @@ async function explainPages(url: string) {
   const results = [];
   for (const shape of shapes) {
     captured.length = 0;
-    await bucketlists.list(viewer, { pageSize: PAGE_SIZE, sort, ...shape.options });
+    await bucketlists.list(viewer, { scope: 'owned', pageSize: PAGE_SIZE, sort, ...shape.options });
     const statement = captured.at(-1) as { query: string; params: unknown[] };
     const [row] = await client.unsafe(
       `explain (analyze, buffers, format json) ${statement.query}`,

@@ -56,13 +56,16 @@ export async function explainListQueries(url: string, fixture: Fixture, outDir =
     const bucketlistId = fixture.bucketlists.find((row) => row.ownerId === owner)?.id as number;
     const names = await client<{ name: string }[]>`select name from bucketlists where owner_id = ${owner} limit 500`;
     const bucketlistWord = commonWord(names.map((row) => row.name));
-    const scope = { ownerId: owner, bucketlistId, sessionId: viewer.sessionId };
-    const page = { page: 1, pageSize: 20 };
+    const scope = { userId: owner, bucketlistId, sessionId: viewer.sessionId };
+    const page = { scope: 'owned' as const, page: 1, pageSize: 20 };
 
     const cases: [string, () => Promise<unknown>][] = [
       ['bucketlists page with total', () => bucketlists.list(viewer, { ...page, sort: '-id' })],
       ['bucketlists search', () => bucketlists.list(viewer, { ...page, sort: '-id', q: bucketlistWord })],
-      ['bucketlists page past the end', () => bucketlists.list(viewer, { page: 10_000, pageSize: 20, sort: '-id' })],
+      [
+        'bucketlists page past the end',
+        () => bucketlists.list(viewer, { scope: 'owned', page: 10_000, pageSize: 20, sort: '-id' }),
+      ],
       ...bothDirections(BUCKETLIST_SORTS).map(
         (sort) =>
           [`bucketlists sort ${sortName(sort)}`, () => bucketlists.list(viewer, { ...page, sort })] as [

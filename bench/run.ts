@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner } from 'fast-jwt';
 import { describePlans, explainListQueries } from './explain.js';
-import { itemEtags, logIn } from './lib/api.js';
+import { itemEtags, logIn, shareForBench } from './lib/api.js';
 import {
   createDatabase,
   databaseUrl,
@@ -302,6 +302,12 @@ function scenarioRun(
         scenarioRequests(name, { fixture, tokens, password, etags: await itemEtags(server.baseUrl, fixture, tokens) }),
       true,
     );
+  }
+  if (name === 'get-shared-bucketlist' || name === 'post-item-shared') {
+    return measure(server, async () => {
+      await shareForBench(server.baseUrl, fixture, tokens);
+      return scenarioRequests(name, { fixture, tokens, password });
+    });
   }
   return measure(server, async () => scenarioRequests(name, { fixture, tokens, password }));
 }

@@ -75,7 +75,7 @@ export interface paths {
     put?: never;
     /**
      * Log in and start a session
-     * @description Each login starts a new session with its own access and refresh tokens.
+     * @description Each login starts a new session with its own access and refresh tokens. A deactivated account gets 401.
      */
     post: operations['login'];
     delete?: never;
@@ -153,7 +153,7 @@ export interface paths {
     };
     /**
      * List the caller's bucketlists
-     * @description Paginated by page number or by cursor; `Link` carries the next and previous pages.
+     * @description Paginated by page number or by cursor; `Link` carries the next and previous pages. `scope` picks the caller's own (the default), those shared with the caller, or both.
      */
     get: operations['listBucketlists'];
     put?: never;
@@ -182,20 +182,20 @@ export interface paths {
     get: operations['getBucketlist'];
     /**
      * Replace a bucketlist
-     * @description A full replacement: an omitted description becomes null. Honours If-Match.
+     * @description A full replacement: an omitted description becomes null. The owner or an editor; a viewer gets 403. Honours If-Match.
      */
     put: operations['replaceBucketlist'];
     post?: never;
     /**
      * Delete a bucketlist and its items
-     * @description Honours If-Match.
+     * @description The owner only; an editor or viewer gets 403. Honours If-Match.
      */
     delete: operations['deleteBucketlist'];
     options?: never;
     head?: never;
     /**
      * Update some fields of a bucketlist
-     * @description Changes only the fields given (at least one). Honours If-Match.
+     * @description Changes only the fields given (at least one). The owner or an editor; a viewer gets 403. Honours If-Match.
      */
     patch: operations['updateBucketlist'];
     trace?: never;
@@ -215,7 +215,7 @@ export interface paths {
     put?: never;
     /**
      * Add an item to a bucketlist
-     * @description The name is trimmed; done defaults to false. Location names the new item.
+     * @description The name is trimmed; done defaults to false. Location names the new item. The owner or an editor; a viewer gets 403.
      */
     post: operations['createItem'];
     delete?: never;
@@ -238,22 +238,158 @@ export interface paths {
     get: operations['getItem'];
     /**
      * Replace an item
-     * @description Honours If-Match.
+     * @description The owner or an editor; a viewer gets 403. Honours If-Match.
      */
     put: operations['replaceItem'];
     post?: never;
     /**
      * Delete an item
-     * @description Honours If-Match.
+     * @description The owner or an editor; a viewer gets 403. Honours If-Match.
      */
     delete: operations['deleteItem'];
     options?: never;
     head?: never;
     /**
      * Update some fields of an item
-     * @description Changes only the fields given (at least one). Honours If-Match.
+     * @description Changes only the fields given (at least one). The owner or an editor; a viewer gets 403. Honours If-Match.
      */
     patch: operations['updateItem'];
+    trace?: never;
+  };
+  '/v1/bucketlists/{id}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the members of a bucketlist
+     * @description The users the bucketlist is shared with, oldest first; its owner and every member may list them. Paginated; `Link` carries the next and previous pages.
+     */
+    get: operations['listMembers'];
+    put?: never;
+    /**
+     * Share a bucketlist with a user
+     * @description The owner only (a member gets 403). The email must be a registered user (404 otherwise); sharing with oneself or an existing member is 409. Location names the membership.
+     */
+    post: operations['addMember'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/bucketlists/{id}/members/{user_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read a member of a bucketlist
+     * @description One membership: the user's id, email, name and role. The owner and every member may read it.
+     */
+    get: operations['getMember'];
+    put?: never;
+    post?: never;
+    /**
+     * Stop sharing a bucketlist with a member
+     * @description The owner removes any member; a member may remove itself (leave). Access ends at the next request.
+     */
+    delete: operations['removeMember'];
+    options?: never;
+    head?: never;
+    /**
+     * Change a member's role
+     * @description The owner only; a member gets 403.
+     */
+    patch: operations['updateMember'];
+    trace?: never;
+  };
+  '/v1/admin/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List all user accounts
+     * @description Admins only. Paginated; `Link` carries the next and previous pages; `q` searches email and name.
+     */
+    get: operations['adminListUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read a user account
+     * @description Admins only.
+     */
+    get: operations['adminGetUser'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a user account
+     * @description Admins only. Its sessions, bucketlists, their items and memberships go with it; an admin cannot delete themselves (409).
+     */
+    delete: operations['adminDeleteUser'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/users/{id}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deactivate a user account
+     * @description Admins only. The account can no longer log in or refresh, and every one of its sessions gets 401 from its next request, on every instance. Deactivating a deactivated account changes nothing; an admin cannot deactivate themselves (409).
+     */
+    post: operations['adminDeactivateUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/users/{id}/reactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reactivate a user account
+     * @description Admins only. The account may log in again; its earlier sessions stay ended.
+     */
+    post: operations['adminReactivateUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/exports': {
@@ -375,6 +511,11 @@ export interface components {
       email: string;
       name: string;
       /**
+       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator. Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions.
+       * @enum {string}
+       */
+      role?: 'user' | 'admin';
+      /**
        * Format: date-time
        * @description An RFC 3339 timestamp in UTC with milliseconds.
        * @example 2026-11-21T10:00:00.000Z
@@ -418,6 +559,13 @@ export interface components {
     Bucketlist: {
       /** @description A positive integer id. */
       id: number;
+      /** @description The id of the user who owns the bucketlist. Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions. */
+      owner_id?: number;
+      /**
+       * @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them). Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions.
+       * @enum {string}
+       */
+      role?: 'owner' | 'editor' | 'viewer';
       name: string;
       /** @description Free text, up to 2000 characters, or null. */
       description: string | null;
@@ -540,6 +688,13 @@ export interface components {
     ExportedBucketlist: {
       /** @description A positive integer id. */
       id: number;
+      /** @description The id of the user who owns the bucketlist. Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions. */
+      owner_id?: number;
+      /**
+       * @description The caller's role on the bucketlist: its owner, or a member it was shared with (an editor may change it and its items, a viewer only read them). Included from API version 2026-12-03 (the `Api-Version` request header) on; absent under earlier versions.
+       * @enum {string}
+       */
+      role?: 'owner' | 'editor' | 'viewer';
       name: string;
       /** @description Free text, up to 2000 characters, or null. */
       description: string | null;
@@ -571,9 +726,93 @@ export interface components {
       exported_at: string;
       bucketlists: components['schemas']['ExportedBucketlist'][];
     };
+    /** @description A user a bucketlist is shared with. */
+    Member: {
+      /** @description A positive integer id. */
+      user_id: number;
+      email: string;
+      name: string;
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
+      role: 'viewer' | 'editor';
+      /**
+       * Format: date-time
+       * @description An RFC 3339 timestamp in UTC with milliseconds.
+       * @example 2026-11-21T10:00:00.000Z
+       */
+      created_at: string;
+    };
+    /** @description Share with the registered user of this email. */
+    MemberCreate: {
+      /**
+       * Format: email
+       * @description An email address; compared and stored lower-cased.
+       * @example ada@example.com
+       */
+      email: string;
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
+      role: 'viewer' | 'editor';
+    };
+    /** @description The member's new role. */
+    MemberPatch: {
+      /**
+       * @description A viewer reads the bucketlist and its items; an editor also changes them.
+       * @enum {string}
+       */
+      role: 'viewer' | 'editor';
+    };
+    MemberPage: {
+      items: components['schemas']['Member'][];
+      page: number;
+      page_size: number;
+      /** @description How many items match the filters in all pages. */
+      total: number;
+    };
+    /** @description A user account as an admin sees it. */
+    AdminUser: {
+      /** @description A positive integer id. */
+      id: number;
+      /**
+       * Format: email
+       * @description An email address; compared and stored lower-cased.
+       * @example ada@example.com
+       */
+      email: string;
+      name: string;
+      /**
+       * @description An account role: `admin` may use the /v1/admin routes. Granted only by the operator.
+       * @enum {string}
+       */
+      role: 'user' | 'admin';
+      /** @description False while the account is deactivated: it cannot log in. */
+      active: boolean;
+      /** @description When the account was deactivated (RFC 3339, UTC), or null while it is active. */
+      deactivated_at: string | null;
+      /**
+       * Format: date-time
+       * @description An RFC 3339 timestamp in UTC with milliseconds.
+       * @example 2026-11-21T10:00:00.000Z
+       */
+      created_at: string;
+    };
+    AdminUserPage: {
+      items: components['schemas']['AdminUser'][];
+      page: number;
+      page_size: number;
+      /** @description How many items match the filters in all pages. */
+      total: number;
+    };
   };
   responses: never;
-  parameters: never;
+  parameters: {
+    /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+    ApiVersion: '2026-11-21' | '2026-12-03';
+  };
   requestBodies: never;
   headers: never;
   pathItems: never;
@@ -662,6 +901,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -761,6 +1002,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -860,6 +1103,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -959,6 +1204,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -1052,6 +1299,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -1073,6 +1322,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
       /** @description Unauthorized */
       401: {
@@ -1115,6 +1373,8 @@ export interface operations {
   listBucketlists: {
     parameters: {
       query?: {
+        /** @description The caller's own bucketlists, those shared with the caller, or both. */
+        scope?: 'owned' | 'shared' | 'all';
         /** @description 1-based page number. */
         page?: number;
         /** @description Items per page. */
@@ -1126,7 +1386,10 @@ export interface operations {
         /** @description Sort field; a leading `-` sorts descending. */
         sort?: 'id' | '-id' | 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at';
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -1194,6 +1457,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path?: never;
       cookie?: never;
@@ -1293,6 +1558,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1380,6 +1647,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1413,6 +1682,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1491,6 +1769,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1518,6 +1798,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1596,6 +1885,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1629,6 +1920,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1727,7 +2027,10 @@ export interface operations {
         /** @description Only items with this state: exactly `true` or `false`. */
         done?: boolean;
       };
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -1807,6 +2110,8 @@ export interface operations {
       header?: {
         /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
         'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -1840,6 +2145,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1918,6 +2232,8 @@ export interface operations {
       header?: {
         /** @description Answer 304 if the resource still has one of these ETags. */
         'if-none-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2007,6 +2323,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2042,6 +2360,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2120,6 +2447,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2149,6 +2478,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2227,6 +2565,8 @@ export interface operations {
       header?: {
         /** @description Write only if the resource still has one of these ETags. */
         'if-match'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
       };
       path: {
         /** @description A positive integer id. */
@@ -2262,6 +2602,15 @@ export interface operations {
       };
       /** @description Unauthorized */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2334,10 +2683,1051 @@ export interface operations {
       };
     };
   };
+  listMembers: {
+    parameters: {
+      query?: {
+        /** @description 1-based page number. */
+        page?: number;
+        /** @description Items per page. */
+        page_size?: number;
+      };
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberPage'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  addMember: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MemberCreate'];
+      };
+    };
+    responses: {
+      /** @description A user a bucketlist is shared with. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getMember: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+        /** @description A positive integer id. */
+        user_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A user a bucketlist is shared with. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  removeMember: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+        /** @description A positive integer id. */
+        user_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done; no content. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateMember: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+        /** @description A positive integer id. */
+        user_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MemberPatch'];
+      };
+    };
+    responses: {
+      /** @description A user a bucketlist is shared with. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminListUsers: {
+    parameters: {
+      query?: {
+        /** @description 1-based page number. */
+        page?: number;
+        /** @description Items per page. */
+        page_size?: number;
+        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
+        cursor?: string;
+        /** @description Case-insensitive literal search in email and name. */
+        q?: string;
+        /** @description Sort field; a leading `-` sorts descending. */
+        sort?: 'id' | '-id' | 'email' | '-email' | 'created_at' | '-created_at';
+      };
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserPage'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminGetUser: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A user account as an admin sees it. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUser'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminDeleteUser: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done; no content. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminDeactivateUser: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A user account as an admin sees it. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUser'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminReactivateUser: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
+      path: {
+        /** @description A positive integer id. */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A user account as an admin sees it. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUser'];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not Acceptable */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Payload Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   createExport: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the POST safe to retry: a repeat with the same key and body gets the first response again (with `Idempotent-Replayed: true`) without running twice. Keys are per user and kept 24 hours by default; a key reused with a different request, or while its first request runs, is a 409. POSTs made without a bearer token (register, login, refresh) ignore it. */
+        'idempotency-key'?: string;
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path?: never;
       cookie?: never;
     };
@@ -2429,7 +3819,10 @@ export interface operations {
   getExport: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;
@@ -2506,7 +3899,10 @@ export interface operations {
   downloadExport: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The API version, a date: `2026-11-21`: The original contract (the default). `2026-12-03`: Sharing: User.role, and Bucketlist.owner_id and Bucketlist.role. Without the header the default, 2026-11-21, applies; any other value is a 400. The response's Api-Version header names the version used. */
+        'Api-Version'?: components['parameters']['ApiVersion'];
+      };
       path: {
         /** @description A positive integer id. */
         id: number;

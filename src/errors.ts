@@ -38,6 +38,9 @@ export const invalidCredentials = () =>
     'www-authenticate': 'Bearer realm="bucketlist-api"',
   });
 
+/** Authenticated, but the caller's role does not allow this (OWASP API5: function-level authorization). */
+export const forbidden = (detail: string) => new ApiError(403, 'forbidden', detail);
+
 export const notFound = (what = 'The resource') => new ApiError(404, 'not_found', `${what} was not found.`);
 
 export const conflict = (detail: string) => new ApiError(409, 'conflict', detail);

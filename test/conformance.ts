@@ -13,7 +13,7 @@ import type { Test } from 'tap';
 /** The parts of an OpenAPI 3.1 document the checker reads. */
 export interface OpenApiDocument {
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components?: { schemas?: Record<string, unknown> };
+  components?: { schemas?: Record<string, unknown>; parameters?: Record<string, OpenApiParameter> };
 }
 
 export interface OpenApiParameter {
@@ -25,7 +25,8 @@ export interface OpenApiParameter {
 
 export interface OpenApiOperation {
   operationId?: string;
-  parameters?: OpenApiParameter[];
+  /** Inline, or a `$ref` to a shared component parameter. */
+  parameters?: Array<OpenApiParameter | { $ref: string }>;
   requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> };
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
   security?: Array<Record<string, unknown>>;

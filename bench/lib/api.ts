@@ -1,6 +1,7 @@
-/** The few API calls the bench makes itself: logging the bench users in and reading ETags. */
+/** The few API calls the bench makes itself: logging the bench users in, reading ETags, sharing. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fixture } from './database.js';
+import { sharedTarget, viewerShares } from './scenarios.js';
 
 /**
  * fetch, retried while the server sheds load (503) or rate-limits (429): a process that has
@@ -60,4 +61,36 @@ export async function itemEtags(baseUrl: string, fixture: Fixture, tokens: Map<n
     return [item.id, etag] as const;
   });
   return new Map(tags);
+}
+
+/**
+ * The memberships the shared scenarios need, made through the API by the owners: the first user's
+ * first bucketlist shared with every other bench user as editor, and some of each user's
+ * bucketlists with the next user as viewer. Idempotent: an existing membership answers 409.
+ */
+export async function shareForBench(baseUrl: string, fixture: Fixture, tokens: Map<number, string>) {
+  const emails = new Map(fixture.users.map((user) => [user.id, user.email]));
+  const target = sharedTarget(fixture);
+  const shares = [
+    ...target.editors.map((editor) => ({
+      bucketlistId: target.bucketlistId,
+      ownerId: target.ownerId,
+      memberId: editor.id,
+      role: 'editor',
+    })),
+    ...viewerShares(fixture).map((share) => ({ ...share, memberId: share.viewerId, role: 'viewer' })),
+  ];
+  await mapLimit(shares, 8, async (share) => {
+    const response = await fetchPatiently(new URL(`/v1/bucketlists/${share.bucketlistId}/members`, baseUrl), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens.get(share.ownerId)}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({ email: emails.get(share.memberId), role: share.role }),
+    });
+    if (response.status !== 409) await expectOk(response, `share bucketlist ${share.bucketlistId}`);
+    else await response.arrayBuffer();
+  });
 }

@@ -5,7 +5,15 @@
 import type { Fixture } from './database.js';
 import type { ScriptedRequest } from './lua-data.js';
 
-export type ScenarioName = 'get-bucketlist' | 'list-bucketlists' | 'list-items' | 'post-item' | 'patch-item' | 'login';
+export type ScenarioName =
+  | 'get-bucketlist'
+  | 'get-shared-bucketlist'
+  | 'list-bucketlists'
+  | 'list-items'
+  | 'post-item'
+  | 'post-item-shared'
+  | 'patch-item'
+  | 'login';
 
 export const APP_SCENARIOS: readonly ScenarioName[] = [
   'get-bucketlist',
@@ -14,6 +22,8 @@ export const APP_SCENARIOS: readonly ScenarioName[] = [
   'post-item',
   'patch-item',
   'login',
+  'get-shared-bucketlist',
+  'post-item-shared',
 ];
 
 export type BaselineName =
@@ -29,6 +39,8 @@ export const LABELS: Record<ScenarioName | BaselineName, string> = {
   'list-bucketlists': 'GET /v1/bucketlists?page_size=20 (page with total)',
   'list-items': 'GET /v1/bucketlists/:id/items?done=false&q=… (filtered page)',
   'post-item': 'POST /v1/bucketlists/:id/items',
+  'get-shared-bucketlist': 'GET /v1/bucketlists/:id by a viewer it is shared with',
+  'post-item-shared': 'POST /v1/bucketlists/:id/items, every connection into one bucketlist shared with its editors',
   'patch-item': 'PATCH /v1/bucketlists/:id/items/:item_id with If-Match',
   login: 'POST /v1/auth/login (argon2id)',
   'hello-world': 'bare Fastify hello world (GET /)',
@@ -100,6 +112,29 @@ export const BENCH_ITEM_NAME = 'Added by the bench';
 export const ITEM_BODY = JSON.stringify({ name: BENCH_ITEM_NAME, done: false });
 export const PATCH_BODY = JSON.stringify({ done: true });
 
+/** The bucketlist every editor writes into in post-item-shared: the first user's first. */
+export const sharedTarget = (fixture: Fixture) => {
+  const owner = fixture.users[0];
+  const bucketlist = fixture.bucketlists.find((row) => row.ownerId === owner?.id);
+  if (!owner || !bucketlist) throw new Error('the fixture has no bucketlist of its first user');
+  return { bucketlistId: bucketlist.id, ownerId: owner.id, editors: fixture.users.filter((user) => user !== owner) };
+};
+
+/** How many of each user's bucketlists get-shared-bucketlist shares with the next user. */
+export const SHARED_PER_USER = 10;
+
+/** For get-shared-bucketlist: the bucketlists each user shares with the next user, and that viewer. */
+export function viewerShares(fixture: Fixture): { bucketlistId: number; ownerId: number; viewerId: number }[] {
+  const { users } = fixture;
+  return users.flatMap((user, index) => {
+    const viewer = users[(index + 1) % users.length] as { id: number };
+    return fixture.bucketlists
+      .filter((row) => row.ownerId === user.id)
+      .slice(0, SHARED_PER_USER)
+      .map((row) => ({ bucketlistId: row.id, ownerId: user.id, viewerId: viewer.id }));
+  });
+}
+
 /** The requests of one scenario. */
 export function scenarioRequests(name: ScenarioName, inputs: ScenarioInputs): ScriptedRequest[] {
   const { fixture, tokens } = inputs;
@@ -127,6 +162,21 @@ export function scenarioRequests(name: ScenarioName, inputs: ScenarioInputs): Sc
         method: 'GET',
         path: `/v1/bucketlists/${row.id}/items?done=false&q=${q}&page_size=20`,
         token: tokenOf(tokens, row.ownerId),
+      }));
+    }
+    case 'get-shared-bucketlist':
+      return interleaveByOwner(viewerShares(fixture)).map((share) => ({
+        method: 'GET',
+        path: `/v1/bucketlists/${share.bucketlistId}`,
+        token: tokenOf(tokens, share.viewerId),
+      }));
+    case 'post-item-shared': {
+      const target = sharedTarget(fixture);
+      return [{ id: target.ownerId }, ...target.editors].map((user) => ({
+        method: 'POST',
+        path: `/v1/bucketlists/${target.bucketlistId}/items`,
+        token: tokenOf(tokens, user.id),
+        body: ITEM_BODY,
       }));
     }
     case 'post-item':

@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  check,
   foreignKey,
   index,
   integer,
@@ -29,15 +30,29 @@ const nowByDefault = (name: string) => rfc3339Timestamp(name).notNull().default(
 const createdAt = () => nowByDefault('created_at');
 const updatedAt = () => nowByDefault('updated_at');
 
-export const users = pgTable('users', {
-  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-  // Stored lower-cased, so the unique constraint makes emails unique case-insensitively.
-  email: varchar('email', { length: 254 }).notNull().unique(),
-  name: varchar('name', { length: 100 }).notNull(),
-  passwordHash: text('password_hash').notNull(),
-  version: integer('version').notNull().default(1),
-  createdAt: createdAt(),
-});
+export const USER_ROLES = ['user', 'admin'] as const;
+export const MEMBER_ROLES = ['viewer', 'editor'] as const;
+
+export const users = pgTable(
+  'users',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    // Stored lower-cased, so the unique constraint makes emails unique case-insensitively.
+    email: varchar('email', { length: 254 }).notNull().unique(),
+    name: varchar('name', { length: 100 }).notNull(),
+    // Case-folded copy for the admins' search; every write sets it (the default only covers rows
+    // that existed before the column, which a migration backfills).
+    nameFolded: text('name_folded').notNull().default(''),
+    passwordHash: text('password_hash').notNull(),
+    // `admin` is granted only by the promote script, never through the API.
+    role: varchar('role', { length: 16, enum: USER_ROLES }).notNull().default('user'),
+    // Set while an admin has deactivated the account: it cannot log in, and its sessions are revoked.
+    deactivatedAt: rfc3339Timestamp('deactivated_at'),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (table) => [check('users_role_check', sql`${table.role} in ('user', 'admin')`)],
+);
 
 /** A login session: what an access token's `sid` names and what logout revokes. */
 export const sessions = pgTable(
@@ -218,6 +233,37 @@ export const exportChunks = pgTable(
     records: jsonb('records').$type<ExportRecord[]>().notNull(),
   },
   (table) => [primaryKey({ columns: [table.exportId, table.runId, table.seq] })],
+);
+
+/**
+ * Who else may see a bucketlist (viewer) or also change it and its items (editor). A row carries
+ * the bucketlist's owner, and its keys include it, as every other row's do: the table can be
+ * distributed by owner_id with the bucketlists it belongs to.
+ */
+export const memberships = pgTable(
+  'memberships',
+  {
+    bucketlistId: integer('bucketlist_id').notNull(),
+    ownerId: integer('owner_id').notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: varchar('role', { length: 16, enum: MEMBER_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    // Also the lookup "is this user a member of this bucketlist".
+    primaryKey({ name: 'memberships_pkey', columns: [table.bucketlistId, table.userId, table.ownerId] }),
+    foreignKey({
+      name: 'memberships_bucketlist_owner_fk',
+      columns: [table.bucketlistId, table.ownerId],
+      foreignColumns: [bucketlists.id, bucketlists.ownerId],
+    }).onDelete('cascade'),
+    // The lookup "what is shared with me".
+    index('memberships_user_id_bucketlist_id_idx').on(table.userId, table.bucketlistId),
+    check('memberships_role_check', sql`${table.role} in ('viewer', 'editor')`),
+    check('memberships_not_owner_check', sql`${table.userId} <> ${table.ownerId}`),
+  ],
 );
 
 /** The next `updated_at`: now, but always later than the previous value, so every update moves it. */

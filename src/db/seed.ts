@@ -82,6 +82,7 @@ export async function seedDatabase(
         return {
           email: `${person.emailName}.${runTag}${first + offset + 1}@example.com`,
           name: person.name,
+          nameFolded: foldCase(person.name),
           passwordHash: options.passwordHash,
           createdAt: new Date(now - content.between(30, 730) * DAY_MS).toISOString(),
         };

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExportRecord } from '../db/schema.js';
 import type { ExportCursor, ExportRepository } from '../repositories/exports.js';
-import { presentBucketlist } from '../routes/v1/bucketlists/present.js';
+import { presentBucketlistFields } from '../routes/v1/bucketlists/present.js';
 import { presentItem } from '../routes/v1/items/present.js';
 
 /** Rows read (and records stored) per batch: one statement and one chunk each. */
@@ -27,7 +27,8 @@ export async function runExport(repository: ExportRepository, exportId: number):
     const records: ExportRecord[] = [];
     for (const row of rows) {
       // A bucketlist's record comes before its first item, including when a batch starts mid-list.
-      if (row.bucketlist.id !== cursor.bucketlistId) records.push({ bucketlist: presentBucketlist(row.bucketlist) });
+      if (row.bucketlist.id !== cursor.bucketlistId)
+        records.push({ bucketlist: presentBucketlistFields(row.bucketlist) });
       cursor = { bucketlistId: row.bucketlist.id, itemId: row.item?.id ?? 0 };
       if (row.item) {
         records.push({ item: presentItem(row.item) });

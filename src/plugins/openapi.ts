@@ -5,8 +5,28 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
+import { API_VERSION_PARAMETER } from '../schemas/api-version.js';
 
 export const API_VERSION = '1.0.0';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Every /v1 operation takes the Api-Version header: one shared component parameter, referenced
+ * from each operation (route schemas can only declare headers inline).
+ */
+function withApiVersionParameter<T extends { paths?: object }>(document: T): T {
+  const paths = Object.entries(document.paths ?? {}) as [string, Partial<Record<string, { parameters?: object[] }>>][];
+  for (const [path, item] of paths) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation)
+        operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/ApiVersion' }];
+    }
+  }
+  return document;
+}
 
 export default fp(
   async function openapi(app) {
@@ -26,17 +46,22 @@ export default fp(
         tags: [
           { name: 'auth', description: 'Accounts, sessions and tokens' },
           { name: 'users', description: 'The signed-in user' },
-          { name: 'bucketlists', description: "The caller's bucketlists" },
+          { name: 'bucketlists', description: "The caller's bucketlists, and those shared with the caller" },
           { name: 'items', description: 'The items of a bucketlist' },
           { name: 'exports', description: "Exports of all the caller's data, written by a background job" },
+          { name: 'members', description: 'The users a bucketlist is shared with' },
+          { name: 'admin', description: 'Account administration (admins only)' },
           { name: 'operations', description: 'Health and readiness probes' },
         ],
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           },
+          parameters: { ApiVersion: API_VERSION_PARAMETER },
         },
       },
+      transformObject: (document) =>
+        'openapiObject' in document ? withApiVersionParameter(document.openapiObject) : document.swaggerObject,
       // Components are named after the schemas' $id (Problem, Bucketlist, …), not def-0, def-1.
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
     });

@@ -14,6 +14,7 @@ export interface SecurityOptions {
 
 /** Response headers a browser client needs to read (CORS hides all but a few by default). */
 export const EXPOSED_HEADERS = [
+  'Api-Version',
   'ETag',
   'Location',
   'Link',
@@ -28,7 +29,15 @@ export const EXPOSED_HEADERS = [
 ];
 
 /** Request headers a browser client may send (no cookies: the API authenticates with bearer tokens). */
-export const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Match', 'X-Request-Id'];
+export const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Accept',
+  'Api-Version',
+  'If-Match',
+  'If-None-Match',
+  'X-Request-Id',
+];
 
 const HELMET_OPTIONS: HelmetOptions = {
   // The API serves JSON only, so its pages may load nothing and be framed by nobody. The Swagger

@@ -1,14 +1,15 @@
 /**
- * Bucketlists. Every query carries `owner_id` in its WHERE clause, so another user's
- * bucketlist is indistinguishable from a missing one; If-Match versions go into the same
- * statement as the write. The caller's statements also require the caller's session to be
+ * Bucketlists. Every query carries the caller's access in its WHERE clause (owner, or member
+ * through src/repositories/access.ts), so a bucketlist the caller may not see is
+ * indistinguishable from a missing one; If-Match versions go into the same statement as the write. The caller's statements also require the caller's session to be
  * active, so that a request needs no separate session query (see src/repositories/sessions.ts).
  */
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { and, eq, like, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
-import { bucketlists, nextUpdatedAt } from '../db/schema.js';
+import { bucketlists, memberships, nextUpdatedAt } from '../db/schema.js';
+import { accessOf, mayEdit, mayRead, roleOn } from './access.js';
 import * as keyset from './keyset.js';
 import { canMatchStoredText, containsPattern } from './search.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
@@ -24,8 +25,11 @@ import {
   type WriteResult,
 } from './writes.js';
 
-/** What reads and writes return: the presented fields (timestamps as RFC 3339 text) and the version. */
-export const PRESENTED = {
+// The caller, in every statement: its own bucketlists and those shared with it.
+const USER_ID = sql.placeholder('userId');
+
+/** A bucketlist's own fields as presented (timestamps as RFC 3339 text) and its version: what exports copy. */
+export const BUCKETLIST_FIELDS = {
   id: bucketlists.id,
   name: bucketlists.name,
   description: bucketlists.description,
@@ -35,9 +39,20 @@ export const PRESENTED = {
   updatedAt: bucketlists.updatedAt,
 };
 
+/** What reads and writes return: the bucketlist's fields, its owner and the caller's role on it. */
+const PRESENTED = {
+  ...BUCKETLIST_FIELDS,
+  ownerId: bucketlists.ownerId,
+  role: roleOn(bucketlists.id, bucketlists.ownerId, USER_ID),
+};
+
 export type BucketlistRow = SelectResultFields<typeof PRESENTED>;
 
+/** Which bucketlists a list shows: the caller's own, those shared with the caller, or both. */
+export type BucketlistScope = 'owned' | 'shared' | 'all';
+
 export interface BucketlistListOptions {
+  scope: BucketlistScope;
   page: number;
   pageSize: number;
   sort: string;
@@ -63,28 +78,40 @@ const searchable = (values: { name: string; description: string | null }) => ({
 /** What an update sets: some of the fields, each with its folded copy. */
 type Changes = Partial<ReturnType<typeof searchable>>;
 
-/** The caller's bucketlists, optionally only those whose name or description contains the pattern. */
-const ownedMatching = (ownerId: number | Placeholder, pattern: string | Placeholder | undefined) =>
-  and(
-    eq(bucketlists.ownerId, ownerId),
+/** The bucketlists in the caller's scope, optionally only those whose name or description contains the pattern. */
+const visibleMatching = (
+  scope: BucketlistScope,
+  userId: number | Placeholder,
+  pattern: string | Placeholder | undefined,
+) => {
+  const owned = eq(bucketlists.ownerId, userId);
+  const shared = sql`${bucketlists.id} in (select ${memberships.bucketlistId} from ${memberships} where ${memberships.userId} = ${userId})`;
+  return and(
+    scope === 'owned' ? owned : scope === 'shared' ? shared : or(owned, shared),
     pattern === undefined
       ? undefined
       : or(like(bucketlists.nameFolded, pattern), like(bucketlists.descriptionFolded, pattern)),
   );
+};
 
 export function createBucketlistRepository(db: Database) {
-  const owned = and(eq(bucketlists.id, sql.placeholder('id')), eq(bucketlists.ownerId, sql.placeholder('ownerId')));
-  const byId = db.select(PRESENTED).from(bucketlists).where(owned).prepare('bucketlists_by_id');
-  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'));
+  const byId = eq(bucketlists.id, sql.placeholder('id'));
+  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), USER_ID);
+  const readable = and(byId, mayRead(sql.placeholder('id'), bucketlists.ownerId, USER_ID));
   const visibleById = db
     .select(PRESENTED)
     .from(bucketlists)
-    .where(and(owned, activeViewer))
+    .where(and(readable, activeViewer))
     .prepare('bucketlists_visible_by_id');
+  const roleById = db
+    .select({ role: PRESENTED.role })
+    .from(bucketlists)
+    .where(readable)
+    .prepare('bucketlists_role_by_id');
   const insert = db
     .insert(bucketlists)
     .values({
-      ownerId: ownerOfActiveSession(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
+      ownerId: ownerOfActiveSession(sql.placeholder('sessionId'), USER_ID),
       name: sql.placeholder('name'),
       description: sql.placeholder('description'),
       nameFolded: sql.placeholder('nameFolded'),
@@ -93,24 +120,33 @@ export function createBucketlistRepository(db: Database) {
     .returning(PRESENTED)
     .prepare('bucketlists_insert');
 
-  const listStatement = preparedPerShape((sort: string, searching: boolean, shape: keyset.KeysetShape) => {
-    const matching = ownedMatching(sql.placeholder('ownerId'), searching ? sql.placeholder('pattern') : undefined);
-    return db
-      .select({ row: PRESENTED, total: pageTotal(db, bucketlists, matching) })
-      .from(bucketlists)
-      .where(and(matching, activeViewer, keyset.predicate(sort, SORT_COLUMNS, bucketlists.id, shape)))
-      .orderBy(...keyset.order(sort, SORT_COLUMNS, bucketlists.id, shape))
-      .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare(`bucketlists_list_${sort}_${searching}${shape === 'none' ? '' : `_${shape}`}`);
-  });
+  const listStatement = preparedPerShape(
+    (scope: BucketlistScope, sort: string, searching: boolean, shape: keyset.KeysetShape) => {
+      const matching = visibleMatching(scope, USER_ID, searching ? sql.placeholder('pattern') : undefined);
+      return db
+        .select({ row: PRESENTED, total: pageTotal(db, bucketlists, matching) })
+        .from(bucketlists)
+        .where(and(matching, activeViewer, keyset.predicate(sort, SORT_COLUMNS, bucketlists.id, shape)))
+        .orderBy(...keyset.order(sort, SORT_COLUMNS, bucketlists.id, shape))
+        .limit(sql.placeholder('limit'))
+        .offset(sql.placeholder('offset'))
+        .prepare(`bucketlists_list_${scope}_${sort}_${searching}${shape === 'none' ? '' : `_${shape}`}`);
+    },
+  );
 
-  const find = async (ownerId: number, id: number) => (await byId.execute({ id, ownerId }))[0];
+  /** The caller's role on the bucketlist, or undefined when the caller may not see it. */
+  const roleOf = async (userId: number, id: number) => (await roleById.execute({ id, userId }))[0]?.role;
+  const accessTo = async (userId: number, id: number) => accessOf(await roleOf(userId, id));
 
-  // The viewer's bucketlist of this id, at one of the If-Match versions when `versioned`, while the
-  // viewer's session is active.
-  const writable = (versioned: boolean) =>
-    and(owned, versioned ? versionIn(bucketlists.version, sql.placeholder('versions')) : undefined, activeViewer);
+  // The bucketlist of this id, if the caller may change it (owner, or editor unless `ownerOnly`),
+  // at one of the If-Match versions when `versioned`, while the caller's session is active.
+  const writable = (versioned: boolean, ownerOnly: boolean) =>
+    and(
+      byId,
+      ownerOnly ? eq(bucketlists.ownerId, USER_ID) : mayEdit(sql.placeholder('id'), bucketlists.ownerId, USER_ID),
+      versioned ? versionIn(bucketlists.version, sql.placeholder('versions')) : undefined,
+      activeViewer,
+    );
   const updateStatement = preparedPerShape((fields: string, versioned: boolean) =>
     db
       .update(bucketlists)
@@ -119,20 +155,20 @@ export function createBucketlistRepository(db: Database) {
         version: sql`${bucketlists.version} + 1`,
         updatedAt: nextUpdatedAt(bucketlists.updatedAt),
       })
-      .where(writable(versioned))
+      .where(writable(versioned, false))
       .returning(PRESENTED)
       .prepare(`bucketlists_update_${fields.replaceAll(',', '_')}_${versioned}`),
   );
   const removeStatement = preparedPerShape((versioned: boolean) =>
     db
       .delete(bucketlists)
-      .where(writable(versioned))
+      .where(writable(versioned, true))
       .returning({ id: bucketlists.id })
       .prepare(`bucketlists_delete_${versioned}`),
   );
   const writeParams = (viewer: Viewer, id: number, versions: number[] | undefined) => ({
     id,
-    ownerId: viewer.userId,
+    userId: viewer.userId,
     sessionId: viewer.sessionId,
     versions,
   });
@@ -146,15 +182,15 @@ export function createBucketlistRepository(db: Database) {
     const statement = updateStatement(Object.keys(changes).join(','), versions !== undefined);
     const [row] = await statement.execute({ ...writeParams(viewer, id, versions), ...changes });
     if (row) return { status: 'ok', row };
-    return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
+    return explainMissedWrite(versions, () => accessTo(viewer.userId, id));
   }
 
   return {
-    find,
+    roleOf,
 
-    /** The bucketlist, if it is the viewer's and the viewer's session is active (one statement). */
+    /** The bucketlist, if the viewer may see it and the viewer's session is active (one statement). */
     async findVisible(viewer: Viewer, id: number) {
-      const [row] = await visibleById.execute({ id, ownerId: viewer.userId, sessionId: viewer.sessionId });
+      const [row] = await visibleById.execute({ id, userId: viewer.userId, sessionId: viewer.sessionId });
       return row;
     },
 
@@ -162,7 +198,7 @@ export function createBucketlistRepository(db: Database) {
     async create(viewer: Viewer, values: { name: string; description: string | null }) {
       try {
         const [row] = await insert.execute({
-          ownerId: viewer.userId,
+          userId: viewer.userId,
           sessionId: viewer.sessionId,
           ...searchable(values),
         });
@@ -173,15 +209,15 @@ export function createBucketlistRepository(db: Database) {
       }
     },
 
-    /** A page of the viewer's bucketlists; empty when the viewer's session is not active. */
+    /** A page of the bucketlists in the viewer's scope; empty when the viewer's session is not active. */
     async list(viewer: Viewer, options: BucketlistListOptions) {
-      const ownerId = viewer.userId;
+      const userId = viewer.userId;
       if (options.q && !canMatchStoredText(options.q)) return { rows: [], total: 0 };
-      const statement = listStatement(options.sort, Boolean(options.q), keyset.shapeOf(options.after));
+      const statement = listStatement(options.scope, options.sort, Boolean(options.q), keyset.shapeOf(options.after));
       const offset = options.after ? 0 : (options.page - 1) * options.pageSize;
       const pattern = options.q ? containsPattern(options.q) : undefined;
       const results = await statement.execute({
-        ownerId,
+        userId,
         sessionId: viewer.sessionId,
         pattern,
         ...keyset.params(options.after),
@@ -190,7 +226,7 @@ export function createBucketlistRepository(db: Database) {
       });
       // Past a boundary rows were skipped as past an offset: an empty page still counts the rest.
       const page = await pageOf(results, options.after ? 1 : offset, () =>
-        db.$count(bucketlists, ownedMatching(ownerId, pattern)),
+        db.$count(bucketlists, visibleMatching(options.scope, userId, pattern)),
       );
       return { rows: keyset.inListOrder(page.rows, options.after), total: page.total };
     },
@@ -217,10 +253,14 @@ export function createBucketlistRepository(db: Database) {
       return update(viewer, id, changes, versions);
     },
 
+    /** Deletes the bucketlist: its owner only (an editor or viewer is refused). */
     async remove(viewer: Viewer, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
       const [row] = await removeStatement(versions !== undefined).execute(writeParams(viewer, id, versions));
       if (row) return { status: 'ok', row };
-      return explainMissedWrite(versions, async () => (await find(viewer.userId, id)) !== undefined);
+      return explainMissedWrite(versions, async () => {
+        const role = await roleOf(viewer.userId, id);
+        return role === undefined ? 'none' : role === 'owner' ? 'write' : 'read';
+      });
     },
   };
 }

@@ -7,7 +7,7 @@
 import { and, asc, eq, gt, gte, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { bucketlists, type ExportRecord, exportChunks, exports, items } from '../db/schema.js';
-import { PRESENTED as BUCKETLIST_FIELDS } from './bucketlists.js';
+import { BUCKETLIST_FIELDS } from './bucketlists.js';
 import { PRESENTED as ITEM_FIELDS } from './items.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, type Viewer } from './sessions.js';
 import { hasSqlState } from './writes.js';

@@ -4,6 +4,7 @@ import { createBucketlistRepository } from './bucketlists.js';
 import { createIdempotencyRepository } from './idempotency.js';
 import { createExportRepository } from './exports.js';
 import { createItemRepository } from './items.js';
+import { createMemberRepository } from './members.js';
 import { createSessionRepository } from './sessions.js';
 import { createUserRepository } from './users.js';
 
@@ -15,6 +16,7 @@ export function createRepositories(db: Database) {
     items: createItemRepository(db),
     idempotency: createIdempotencyRepository(db),
     exports: createExportRepository(db),
+    members: createMemberRepository(db),
   };
 }
 

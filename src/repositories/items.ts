@@ -1,6 +1,7 @@
 /**
- * Items. Every query names the item, its bucketlist and its owner, so an item asked for under
- * another bucketlist, or another user's, is simply not found. The bucketlist's item_count is
+ * Items. Every query names the item, its bucketlist and the caller's access to that bucketlist
+ * (src/repositories/access.ts), so an item asked for under another bucketlist, or under one the
+ * caller may not see, is simply not found. The bucketlist's item_count is
  * kept by triggers (see drizzle/0001_item_count_triggers.sql). The caller's statements also
  * require the caller's session to be active (see src/repositories/sessions.ts).
  */
@@ -8,10 +9,11 @@ import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types
 import { and, eq, like, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { foldCase } from '../db/folding.js';
-import { items, nextUpdatedAt } from '../db/schema.js';
+import { bucketlists, items, nextUpdatedAt } from '../db/schema.js';
+import { accessOf, mayEdit, mayRead, roleOn } from './access.js';
 import * as keyset from './keyset.js';
 import { canMatchStoredText, containsPattern } from './search.js';
-import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
+import { NOT_NULL_VIOLATION, sessionIsActive, type Viewer } from './sessions.js';
 import {
   collateC,
   explainMissedWrite,
@@ -37,13 +39,10 @@ export const PRESENTED = {
 
 export type ItemRow = SelectResultFields<typeof PRESENTED>;
 
-export interface ItemScope {
-  ownerId: number;
+/** The scope of a write or a list: a bucketlist, the caller, and the caller's session, which must be active. */
+export interface SessionScope {
+  userId: number;
   bucketlistId: number;
-}
-
-/** The scope of a write or a list: the caller's bucketlist, and the caller's session, which must be active. */
-export interface SessionScope extends ItemScope {
   sessionId: string;
 }
 
@@ -67,15 +66,15 @@ const SORT_COLUMNS = {
 
 type Param<T> = T | Placeholder;
 
-/** The items of one of the caller's bucketlists, optionally filtered by name and state. */
+/** The items of a bucketlist the caller may see, optionally filtered by name and state. */
 const scopedMatching = (
-  scope: { ownerId: Param<number>; bucketlistId: Param<number> },
+  scope: { userId: Param<number>; bucketlistId: Param<number> },
   pattern: Param<string> | undefined,
   done: Param<boolean> | undefined,
 ) =>
   and(
     eq(items.bucketlistId, scope.bucketlistId),
-    eq(items.ownerId, scope.ownerId),
+    mayRead(scope.bucketlistId, items.ownerId, scope.userId),
     pattern === undefined ? undefined : like(items.nameFolded, pattern),
     done === undefined ? undefined : eq(items.done, done),
   );
@@ -86,17 +85,17 @@ const FOREIGN_KEY_VIOLATION = '23503';
 type Changes = { name?: string; nameFolded?: string; done?: boolean };
 
 export function createItemRepository(db: Database) {
-  // The item, under its bucketlist and owner.
-  const scopedById = and(
-    eq(items.id, sql.placeholder('id')),
-    scopedMatching(
-      { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') },
-      undefined,
-      undefined,
-    ),
-  );
-  const byId = db.select(PRESENTED).from(items).where(scopedById).prepare('items_by_id');
-  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), sql.placeholder('ownerId'));
+  const USER_ID = sql.placeholder('userId');
+  const BUCKETLIST_ID = sql.placeholder('bucketlistId');
+  const byId = and(eq(items.id, sql.placeholder('id')), eq(items.bucketlistId, BUCKETLIST_ID));
+  // The item, under its bucketlist, which the caller may see.
+  const scopedById = and(byId, mayRead(BUCKETLIST_ID, items.ownerId, USER_ID));
+  const roleById = db
+    .select({ role: roleOn(BUCKETLIST_ID, items.ownerId, USER_ID) })
+    .from(items)
+    .where(scopedById)
+    .prepare('items_role_by_id');
+  const activeViewer = sessionIsActive(sql.placeholder('sessionId'), USER_ID);
   const visibleById = db
     .select(PRESENTED)
     .from(items)
@@ -105,8 +104,14 @@ export function createItemRepository(db: Database) {
   const insert = db
     .insert(items)
     .values({
-      bucketlistId: sql.placeholder('bucketlistId'),
-      ownerId: ownerOfActiveSession(sql.placeholder('sessionId'), sql.placeholder('ownerId')),
+      bucketlistId: BUCKETLIST_ID,
+      // The bucketlist's owner, while the caller may edit the bucketlist and its session is active;
+      // otherwise NULL, which the NOT NULL constraint refuses: nothing is written.
+      ownerId: sql`(select ${bucketlists.ownerId} from ${bucketlists} where ${and(
+        eq(bucketlists.id, BUCKETLIST_ID),
+        mayEdit(BUCKETLIST_ID, bucketlists.ownerId, USER_ID),
+        activeViewer,
+      )})`,
       name: sql.placeholder('name'),
       nameFolded: sql.placeholder('nameFolded'),
       done: sql.placeholder('done'),
@@ -116,7 +121,7 @@ export function createItemRepository(db: Database) {
 
   const listStatement = preparedPerShape(
     (sort: string, searching: boolean, filteringDone: boolean, shape: keyset.KeysetShape) => {
-      const scope = { ownerId: sql.placeholder('ownerId'), bucketlistId: sql.placeholder('bucketlistId') };
+      const scope = { userId: USER_ID, bucketlistId: BUCKETLIST_ID };
       const matching = scopedMatching(
         scope,
         searching ? sql.placeholder('pattern') : undefined,
@@ -133,12 +138,19 @@ export function createItemRepository(db: Database) {
     },
   );
 
-  const find = async (scope: ItemScope, id: number) => (await byId.execute({ id, ...scope }))[0];
+  /** What the caller may do with the item: nothing when it is not there for them, or as its bucketlist role allows. */
+  const accessTo = async (scope: SessionScope, id: number) =>
+    accessOf((await roleById.execute({ id, userId: scope.userId, bucketlistId: scope.bucketlistId }))[0]?.role);
 
-  // The item of this id in the scope, at one of the If-Match versions when `versioned`, while the
-  // caller's session is active.
+  // The item of this id in the scope, if the caller may edit its bucketlist, at one of the If-Match
+  // versions when `versioned`, while the caller's session is active.
   const writable = (versioned: boolean) =>
-    and(scopedById, versioned ? versionIn(items.version, sql.placeholder('versions')) : undefined, activeViewer);
+    and(
+      byId,
+      mayEdit(BUCKETLIST_ID, items.ownerId, USER_ID),
+      versioned ? versionIn(items.version, sql.placeholder('versions')) : undefined,
+      activeViewer,
+    );
   const updateStatement = preparedPerShape((fields: string, versioned: boolean) =>
     db
       .update(items)
@@ -169,28 +181,26 @@ export function createItemRepository(db: Database) {
     const statement = updateStatement(Object.keys(changes).join(','), versions !== undefined);
     const [row] = await statement.execute({ ...writeParams(scope, id, versions), ...changes });
     if (row) return { status: 'ok', row };
-    return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
+    return explainMissedWrite(versions, () => accessTo(scope, id));
   }
 
   const named = (name: string) => ({ name, nameFolded: foldCase(name) });
 
   return {
-    find,
-
-    /** The item, if it is in the viewer's bucketlist and the viewer's session is active (one statement). */
+    /** The item, if it is in a bucketlist the viewer may see and the viewer's session is active (one statement). */
     async findVisible(viewer: Viewer, bucketlistId: number, id: number) {
       const [row] = await visibleById.execute({
         id,
         bucketlistId,
-        ownerId: viewer.userId,
+        userId: viewer.userId,
         sessionId: viewer.sessionId,
       });
       return row;
     },
 
     /**
-     * The new item, or undefined when nothing was written: the bucketlist is not the caller's (the
-     * foreign key says so), or the caller's session is not active.
+     * The new item, or undefined when nothing was written: the caller may not edit the bucketlist
+     * (or it is gone), or the caller's session is not active.
      */
     async create(scope: SessionScope, values: { name: string; done: boolean }): Promise<ItemRow | undefined> {
       try {
@@ -203,9 +213,8 @@ export function createItemRepository(db: Database) {
     },
 
     /**
-     * A page of the bucketlist's items, in one statement that also requires the viewer's session
-     * to be active. An item carries its bucketlist's owner (a foreign key to the bucketlist's id
-     * and owner), so any row found shows that the bucketlist is the viewer's. An empty page shows
+     * A page of the bucketlist's items, in one statement that also requires the viewer's access
+     * and session: any row found shows that the viewer may see the bucketlist. An empty page shows
      * nothing of the kind: the caller checks the bucketlist then.
      */
     async list(scope: SessionScope, options: ItemListOptions) {
@@ -263,7 +272,7 @@ export function createItemRepository(db: Database) {
     async remove(scope: SessionScope, id: number, versions?: number[]): Promise<WriteResult<{ id: number }>> {
       const [row] = await removeStatement(versions !== undefined).execute(writeParams(scope, id, versions));
       if (row) return { status: 'ok', row };
-      return explainMissedWrite(versions, async () => (await find(scope, id)) !== undefined);
+      return explainMissedWrite(versions, () => accessTo(scope, id));
     },
   };
 }

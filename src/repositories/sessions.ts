@@ -6,7 +6,7 @@
  */
 import { and, eq, gt, isNotNull, isNull, lte, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { refreshTokens, sessions } from '../db/schema.js';
+import { refreshTokens, sessions, users } from '../db/schema.js';
 
 /** The caller of an authenticated request: a user, and the session its access token names. */
 export interface Viewer {
@@ -47,10 +47,23 @@ export function createSessionRepository(db: Database) {
     .prepare('sessions_active');
 
   return {
+    /**
+     * Starts the session, unless the account is deactivated (false). The user row is locked FOR
+     * SHARE until the session is committed, so a deactivation, which updates that row, either
+     * waits for this session and then revokes it, or commits first and this finds the account
+     * deactivated.
+     */
     async create(values: { id: string; userId: number; expiresAt: Date; refreshTokenHash: string }) {
-      await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
+        const [active] = await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.id, values.userId), isNull(users.deactivatedAt)))
+          .for('share');
+        if (!active) return false;
         await tx.insert(sessions).values({ id: values.id, userId: values.userId, expiresAt: values.expiresAt });
         await tx.insert(refreshTokens).values({ tokenHash: values.refreshTokenHash, sessionId: values.id });
+        return true;
       });
     },
 

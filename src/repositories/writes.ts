@@ -7,8 +7,12 @@ import { type AnyColumn, asc, desc, type Placeholder, type SQL, sql } from 'driz
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.js';
 
-/** The outcome of an update or delete scoped to an owner and, optionally, to versions. */
-export type WriteResult<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
+/** The outcome of an update or delete scoped to the caller's access and, optionally, to versions. */
+export type WriteResult<T> =
+  { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'forbidden' } | { status: 'stale' };
+
+/** What the caller may do with a row: nothing (for them it does not exist), read it only, or write it. */
+export type Access = 'none' | 'read' | 'write';
 
 /**
  * `version = any(…)`, for a write whose If-Match names versions. They are one array parameter, so
@@ -42,15 +46,17 @@ export const placeholdersFor = <Field extends string>(fields: readonly Field[]) 
   Object.fromEntries(fields.map((field) => [field, sql`${sql.placeholder(field)}`])) as Record<Field, SQL>;
 
 /**
- * Why a scoped write touched no row: with no version condition the row is not there (or not
- * the caller's); otherwise it may exist at another version, which is a failed precondition.
+ * Why a scoped write touched no row: the row is not there for the caller (404), or the caller may
+ * only read it (403), or it exists at another version than If-Match named (412).
  */
 export async function explainMissedWrite(
   versions: number[] | undefined,
-  exists: () => Promise<boolean>,
-): Promise<{ status: 'not_found' } | { status: 'stale' }> {
-  if (versions === undefined) return { status: 'not_found' };
-  return (await exists()) ? { status: 'stale' } : { status: 'not_found' };
+  access: () => Promise<Access>,
+): Promise<{ status: 'not_found' } | { status: 'forbidden' } | { status: 'stale' }> {
+  const found = await access();
+  if (found === 'none') return { status: 'not_found' };
+  if (found === 'read') return { status: 'forbidden' };
+  return versions === undefined ? { status: 'not_found' } : { status: 'stale' };
 }
 
 /** ORDER BY for a `sort` value (`name` or `-name`), with the id as tie-breaker in the same direction. */

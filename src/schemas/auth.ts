@@ -1,8 +1,9 @@
 /** Accounts and tokens: the shapes of docs/api.md, "Accounts". */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, NonBlankString, Timestamp } from './common.js';
+import { SHARING_API_VERSION, since } from './api-version.js';
+import { Id, NonBlankString, StringEnum, Timestamp } from './common.js';
 
-const Email = Type.String({
+export const Email = Type.String({
   format: 'email',
   maxLength: 254,
   description: 'An email address; compared and stored lower-cased.',
@@ -11,8 +12,20 @@ const Email = Type.String({
 const Password = Type.String({ minLength: 8, maxLength: 128, description: '8 to 128 characters.' });
 const UserName = NonBlankString(100, 'A display name; surrounding whitespace is trimmed.');
 
+const ROLE_DESCRIPTION = 'An account role: `admin` may use the /v1/admin routes. Granted only by the operator.';
+
+const USER_ROLES = ['user', 'admin'] as const;
+
+export const UserRole = StringEnum(USER_ROLES, { description: ROLE_DESCRIPTION });
+
 export const User = Type.Object(
-  { id: Id, email: Email, name: Type.String({ maxLength: 100 }), created_at: Timestamp },
+  {
+    id: Id,
+    email: Email,
+    name: Type.String({ maxLength: 100 }),
+    role: Type.Optional(StringEnum(USER_ROLES, { description: since(SHARING_API_VERSION, ROLE_DESCRIPTION) })),
+    created_at: Timestamp,
+  },
   { $id: 'User', additionalProperties: false },
 );
 export type UserBody = Static<typeof User>;

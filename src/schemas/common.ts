@@ -30,6 +30,14 @@ export const Timestamp = Type.String({
 export const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$';
 export const NON_BLANK_STORABLE_TEXT = '^\\s*[^\\s\\u0000\\uD800-\\uDFFF][^\\u0000\\uD800-\\uDFFF]*$';
 
+/**
+ * One of a few strings, as `{ type: string, enum }`: the same document as a union of literals, but
+ * fast-json-stringify writes it as a plain string, where a union (anyOf) is tried branch by branch
+ * on every response.
+ */
+export const StringEnum = <T extends string>(values: readonly T[], options: { description: string; default?: T }) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
 /** A name: required, with at least one non-whitespace character. */
 export const NonBlankString = (maxLength: number, description: string) =>
   Type.String({ minLength: 1, maxLength, pattern: NON_BLANK_STORABLE_TEXT, description });

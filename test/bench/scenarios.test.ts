@@ -7,6 +7,8 @@ import {
   interleaveByOwner,
   PATCH_BODY,
   scenarioRequests,
+  sharedTarget,
+  viewerShares,
 } from '../../bench/lib/scenarios.js';
 import { fixture, tokens } from './fixture.js';
 
@@ -32,6 +34,28 @@ t.test('GET one bucketlist uses the token of each bucketlist’s owner', async (
     { method: 'GET', path: '/v1/bucketlists/20', token: 'token-2' },
     { method: 'GET', path: '/v1/bucketlists/11', token: 'token-1' },
   ]);
+});
+
+t.test('a shared GET reads each user’s bucketlists with the next user’s token (its viewer)', async (t) => {
+  t.same(viewerShares(fixture), [
+    { bucketlistId: 10, ownerId: 1, viewerId: 2 },
+    { bucketlistId: 11, ownerId: 1, viewerId: 2 },
+    { bucketlistId: 20, ownerId: 2, viewerId: 1 },
+  ]);
+  t.same(scenarioRequests('get-shared-bucketlist', inputs), [
+    { method: 'GET', path: '/v1/bucketlists/10', token: 'token-2' },
+    { method: 'GET', path: '/v1/bucketlists/20', token: 'token-1' },
+    { method: 'GET', path: '/v1/bucketlists/11', token: 'token-2' },
+  ]);
+});
+
+t.test('shared POSTs all go into the first user’s first bucketlist, from the owner and every editor', async (t) => {
+  t.same(sharedTarget(fixture), { bucketlistId: 10, ownerId: 1, editors: [{ id: 2, email: 'b@example.com' }] });
+  t.same(scenarioRequests('post-item-shared', inputs), [
+    { method: 'POST', path: '/v1/bucketlists/10/items', token: 'token-1', body: ITEM_BODY },
+    { method: 'POST', path: '/v1/bucketlists/10/items', token: 'token-2', body: ITEM_BODY },
+  ]);
+  t.throws(() => sharedTarget({ ...fixture, bucketlists: [] }), /no bucketlist of its first user/);
 });
 
 t.test('list pages walk pages 1..n of page_size 20 for every user', async (t) => {

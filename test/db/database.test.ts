@@ -49,6 +49,7 @@ const EXPECTED_TABLES = [
   'exports',
   'idempotency_keys',
   'items',
+  'memberships',
   'refresh_tokens',
   'sessions',
   'users',

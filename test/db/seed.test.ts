@@ -35,7 +35,7 @@ async function listScope(ownerId: number, bucketlistId: number) {
     expiresAt: new Date(Date.now() + 3_600_000),
     refreshTokenHash: `seed-test-${sessionId}`,
   });
-  return { ownerId, bucketlistId, sessionId };
+  return { userId: ownerId, bucketlistId, sessionId };
 }
 
 const countOf = async (table: typeof users | typeof bucketlists | typeof items) =>

@@ -105,6 +105,18 @@ t.test('npm run build, then node dist/server.js from a copy of the image files',
   t.equal(build.status, 0, `npm run build succeeds${build.status === 0 ? '' : `:\n${build.stdout}${build.stderr}`}`);
   if (build.status !== 0) return;
   t.ok(existsSync(join(app, 'dist/server.js')), 'dist/server.js');
+  t.ok(existsSync(join(app, 'dist/scripts/migrate.js')), "dist/scripts/migrate.js, the image's db:migrate");
+  t.ok(existsSync(join(app, 'dist/scripts/promote-user.js')), "dist/scripts/promote-user.js, the image's user:promote");
+
+  t.test('the compiled promote script runs from the image files', async (t) => {
+    const run = spawnSync(process.execPath, ['dist/scripts/promote-user.js'], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    t.equal(run.status, 2, 'without an email it prints its usage');
+    t.match(run.stderr, /usage: npm run user:promote -- EMAIL/);
+  });
 
   t.test('the compiled migrations module finds drizzle/ next to dist/', async (t) => {
     const migrate = (await import(join(app, 'dist/db/migrate.js'))) as { migrationsFolder: string };

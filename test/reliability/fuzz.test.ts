@@ -10,7 +10,8 @@
  *  - be the outcome the document and the contract imply: 401 without a valid token, 406 when Accept
  *    rules JSON out, 415 for a non-JSON body, 413 over 1 MiB, 400 for what the schema rejects, 2xx
  *    for what it accepts on the caller's own resources, 404 for anyone else's, 412 for a stale
- *    If-Match; round-trip the text it was given; keep totals and item counts exact;
+ *    If-Match; for a viewer of Alice's bucketlists (Carol), 2xx reads and 403 writes; 403 on the
+ *    admin routes for every non-admin; round-trip the text it was given; keep totals and item counts exact;
  * and /healthz and /readyz must still answer afterwards.
  *
  * FUZZ_RUNS (default 5000) sets how many requests are generated; FUZZ_SEED replays a run (CI uses a
@@ -30,6 +31,7 @@ import {
   type OpenApiOperation,
   type OpenApiParameter,
 } from '../conformance.js';
+import { DEFAULT_API_VERSION, SHARING_API_VERSION } from '../../src/schemas/api-version.js';
 import { build, newUser, TEST_SECRET } from '../helper.js';
 
 const TOTAL_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS) || 5000);
@@ -37,6 +39,16 @@ const TOTAL_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS) || 5000);
 const CI_SEED = 20_261_122;
 const SEED = Number(process.env.FUZZ_SEED) || (process.env.CI ? CI_SEED : Date.now() % 2_147_483_647);
 const BODY_LIMIT = 1024 * 1024;
+/** The operations whose bodies (a User, a Bucketlist or a page of them) depend on the API version. */
+const VERSIONED_OPERATIONS = new Set([
+  'register',
+  'getCurrentUser',
+  'createBucketlist',
+  'listBucketlists',
+  'getBucketlist',
+  'replaceBucketlist',
+  'updateBucketlist',
+]);
 const MAX_INT32 = 2_147_483_647;
 /** No request may take longer than this, however odd. */
 const REQUEST_BOUND_MS = 10_000;
@@ -113,11 +125,43 @@ async function signUpUser() {
 }
 const alice = await signUpUser();
 const bob = await signUpUser();
-type UserKey = 'alice' | 'bob';
-const users = { alice, bob };
+// Carol owns nothing: every bucketlist of Alice's is shared with her as a viewer; to Bob's she is a stranger.
+const carol = await signUpUser();
+type UserKey = 'alice' | 'bob' | 'carol';
+const users = { alice, bob, carol };
 
 /** Every bucketlist each user has (ids → item ids), kept exact from the responses received. */
-const owned: Record<UserKey, Map<number, Set<number>>> = { alice: new Map(), bob: new Map() };
+const owned: Record<UserKey, Map<number, Set<number>>> = { alice: new Map(), bob: new Map(), carol: new Map() };
+
+/** Whose bucketlists a user acts on as "own": Carol, Alice's viewer, on Alice's. */
+const seenAs = (user: UserKey): 'alice' | 'bob' => (user === 'bob' ? 'bob' : 'alice');
+
+/** Alice's bucketlists shared with Carol as viewer; cleared when a member write may have changed that. */
+const sharedWithCarol = new Set<number>();
+async function shareWithCarol() {
+  for (const bucketlistId of owned.alice.keys()) {
+    if (sharedWithCarol.has(bucketlistId)) continue;
+    const url = `/v1/bucketlists/${bucketlistId}/members`;
+    const added = await send({
+      method: 'POST',
+      url,
+      headers: alice.headers,
+      payload: { email: carol.email, role: 'viewer' },
+    });
+    if (added.statusCode === 409) {
+      const reset = await send({
+        method: 'PATCH',
+        url: `${url}/${carol.id}`,
+        headers: alice.headers,
+        payload: { role: 'viewer' },
+      });
+      if (reset.statusCode !== 200) throw new Error(`resetting Carol's role failed: ${reset.body}`);
+    } else if (added.statusCode !== 201) {
+      throw new Error(`sharing with Carol failed: ${added.body}`);
+    }
+    sharedWithCarol.add(bucketlistId);
+  }
+}
 
 async function created(url: string, user: UserKey, payload: object): Promise<number> {
   const response = await send({ method: 'POST', url, headers: users[user].headers, payload });
@@ -134,11 +178,13 @@ async function replenish(user: UserKey) {
 }
 await replenish('alice');
 await replenish('bob');
+await shareWithCarol();
 
 /** Registered accounts (lower-cased email → password), to know what register and login must answer. */
 const accounts = new Map<string, string>([
   [alice.email.toLowerCase(), alice.password],
   [bob.email.toLowerCase(), bob.password],
+  [carol.email.toLowerCase(), carol.password],
 ]);
 
 /** A new session of the user through the API (a login): for logout, which ends the session it is given. */
@@ -196,6 +242,7 @@ const aliceClaims = () =>
 type AuthKind =
   | 'alice'
   | 'bob'
+  | 'carol'
   | 'none'
   | 'garbage'
   | 'basic'
@@ -207,7 +254,7 @@ type AuthKind =
   | 'revoked'
   | 'tab-separated';
 
-const FORGED: Record<Exclude<AuthKind, 'alice' | 'bob' | 'none' | 'garbage' | 'revoked'>, () => string> = {
+const FORGED: Record<Exclude<AuthKind, UserKey | 'none' | 'garbage' | 'revoked'>, () => string> = {
   basic: () => `Basic ${Buffer.from(`${alice.email}:${alice.password}`).toString('base64')}`,
   'alg-none': () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(aliceClaims())}.`,
   'wrong-secret': () => `Bearer ${signJwt(aliceClaims(), 'another-secret-that-is-long-enough-to-look-real')}`,
@@ -248,9 +295,17 @@ interface Operation {
   isProtected: boolean;
 }
 
+/** An operation's parameter, with a `$ref` to a shared component parameter followed. */
+function resolveParameter(parameter: OpenApiParameter | { $ref: string }): OpenApiParameter {
+  if (!('$ref' in parameter)) return parameter;
+  const shared = document.components?.parameters?.[parameter.$ref.replace('#/components/parameters/', '')];
+  if (!shared) throw new Error(`the document has no parameter ${parameter.$ref}`);
+  return shared;
+}
+
 const operations: Operation[] = Object.entries(document.paths).flatMap(([path, methods]) =>
   Object.entries(methods).map(([method, operation]) => {
-    const parameters = operation.parameters ?? [];
+    const parameters = (operation.parameters ?? []).map(resolveParameter);
     return {
       method: method.toUpperCase(),
       path,
@@ -515,6 +570,8 @@ interface Draft {
   ifMatch: Conditional;
   ifNoneMatch: Conditional;
   requestId: string | undefined;
+  /** An Api-Version header, when the operation takes one. */
+  apiVersion: string | undefined;
   body: BodyDraft;
 }
 
@@ -887,6 +944,7 @@ function draftArbitrary(operation: Operation): fc.Arbitrary<Draft> {
     auth: fc.oneof(
       { weight: 24, arbitrary: fc.constant<AuthKind>('alice') },
       { weight: 3, arbitrary: fc.constant<AuthKind>('bob') },
+      { weight: 6, arbitrary: fc.constant<AuthKind>('carol') },
       {
         weight: 8,
         arbitrary: fc.constantFrom<AuthKind>(
@@ -921,6 +979,7 @@ function draftArbitrary(operation: Operation): fc.Arbitrary<Draft> {
       nil: undefined,
       freq: 4,
     }),
+    apiVersion: fc.option(fc.constantFrom(...apiVersionsOf(operation)), { nil: undefined, freq: 3 }),
     body: bodyDraft(operation),
   });
 }
@@ -958,6 +1017,8 @@ interface Resolved {
   bodyValid: boolean;
   filtered: boolean;
   requestId: string | undefined;
+  /** The API version the response must be in: the one sent, or the default (undefined off /v1). */
+  apiVersion: string | undefined;
   /** A dot segment sent the request to another route than the operation's. */
   rerouted: boolean;
 }
@@ -979,7 +1040,8 @@ async function authorizationFor(
 ): Promise<{ header: string | undefined; user: UserKey | undefined }> {
   switch (draft.auth) {
     case 'alice':
-    case 'bob': {
+    case 'bob':
+    case 'carol': {
       // Logout ends the session it is given: never the one the fuzz runs on.
       const token =
         operation.id === 'logout' ? await throwawayToken(draft.auth) : users[draft.auth].tokens.access_token;
@@ -996,8 +1058,26 @@ async function authorizationFor(
   }
 }
 
-async function currentTag(url: string, user: UserKey): Promise<string | undefined> {
-  const response = await send({ method: 'GET', url, headers: users[user].headers });
+/** False for a path Fastify refuses before routing it (invalid UTF-8 in its percent-encoding). */
+function decodablePath(url: string): boolean {
+  try {
+    decodeURIComponent(url.split('?')[0] ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The versions an operation's Api-Version parameter lists (none for the operational routes). */
+function apiVersionsOf(operation: Operation): string[] {
+  const parameter = operation.headerParams.find((candidate) => candidate.name === 'Api-Version');
+  return (parameter?.schema?.enum as string[] | undefined) ?? [DEFAULT_API_VERSION];
+}
+
+/** The resource's current tag, in the representation of the API version the request will use. */
+async function currentTag(url: string, user: UserKey, apiVersion: string | undefined): Promise<string | undefined> {
+  const headers = { ...users[user].headers, ...(apiVersion === undefined ? {} : { 'api-version': apiVersion }) };
+  const response = await send({ method: 'GET', url, headers });
   return response.statusCode === 200 ? (response.headers.etag as string | undefined) : undefined;
 }
 
@@ -1037,6 +1117,7 @@ function parseAsServer(body: Buffer | string): { ok: true; value: unknown } | { 
 async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolved> {
   await replenish('alice');
   await replenish('bob');
+  await shareWithCarol();
   const { header: authorization, user: tokenUser } = await authorizationFor(draft, operation);
   const faults = new Set<number>();
   const reasons: string[] = [];
@@ -1052,7 +1133,7 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   let rerouted = false;
 
   // Path: the target's ids, unless a parameter is overridden by an invalid or lenient spelling.
-  const actingUser = tokenUser ?? 'alice';
+  const actingUser = seenAs(tokenUser ?? 'alice');
   const otherUser: UserKey = actingUser === 'alice' ? 'bob' : 'alice';
   let bucketlistId: number | undefined;
   let itemId: number | undefined;
@@ -1108,6 +1189,9 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   if (authorization !== undefined) headers.authorization = authorization;
   if (draft.accept) headers.accept = draft.accept.value;
   if (draft.requestId !== undefined) headers['x-request-id'] = draft.requestId;
+  const takesVersion = operation.headerParams.some((parameter) => parameter.name === 'Api-Version');
+  const apiVersion = takesVersion ? draft.apiVersion : undefined;
+  if (apiVersion !== undefined) headers['api-version'] = apiVersion;
   const owner = bucketlistId === undefined ? undefined : ownerOf(bucketlistId);
   const itemBelongs =
     !hasItemParam ||
@@ -1117,12 +1201,18 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
   const ownsTarget =
     operation.pathParams.length === 0 ||
     (pathValid && !unclear && owner !== undefined && owner === tokenUser && itemBelongs);
+  // Carol sees Alice's bucketlists as a viewer: she reads them, and is refused their writes.
+  const viewsTarget =
+    tokenUser === 'carol' && pathValid && !unclear && owner === 'alice' && sharedWithCarol.has(bucketlistId ?? 0);
+  // A member path names a user (`first`): Carol's own membership is the one such a write may change.
+  const namesCarol = operation.pathParams.some((parameter) => parameter.name === 'user_id') && first === carol.id;
   let tag: string | undefined;
   const wantsTag =
     (operation.headerParams.some((parameter) => parameter.name === 'if-match') && draft.ifMatch !== 'none') ||
     (operation.headerParams.some((parameter) => parameter.name === 'if-none-match') && draft.ifNoneMatch !== 'none');
   const tagUrl = operation.path === '/v1/users/me' ? '/v1/users/me' : resourceUrl;
-  if (wantsTag && tagUrl && ownsTarget && tokenUser) tag = await currentTag(tagUrl, tokenUser);
+  if (wantsTag && tagUrl && (ownsTarget || (viewsTarget && itemBelongs)) && tokenUser)
+    tag = await currentTag(tagUrl, tokenUser, apiVersion);
   let ifMatch: string | undefined;
   let ifNoneMatch: string | undefined;
   if (operation.headerParams.some((parameter) => parameter.name === 'if-match')) {
@@ -1232,7 +1322,18 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
     expected = undefined;
     why = 'an unusual but not clearly invalid request: invariants only';
   } else {
-    ({ expected, why } = successExpectation(operation, draft, { ownsTarget, ifMatch, ifNoneMatch, tag, parsedBody }));
+    ({ expected, why } = successExpectation(operation, draft, {
+      ownsTarget,
+      viewsTarget: viewsTarget && itemBelongs,
+      seesBucketlist:
+        ownsTarget || viewsTarget || (owner === tokenUser && owner !== undefined && pathValid && !unclear),
+      namesCarol,
+      tokenUser,
+      ifMatch,
+      ifNoneMatch,
+      tag,
+      parsedBody,
+    }));
   }
 
   const target = `${url}${query ? `?${query}` : ''}`;
@@ -1265,6 +1366,7 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
     bodyValid,
     filtered,
     requestId: draft.requestId,
+    apiVersion: takesVersion ? (apiVersion ?? DEFAULT_API_VERSION) : undefined,
     rerouted,
   };
 }
@@ -1272,7 +1374,20 @@ async function resolveDraft(operation: Operation, draft: Draft): Promise<Resolve
 function successExpectation(
   operation: Operation,
   draft: Draft,
-  context: { ownsTarget: boolean; ifMatch?: string; ifNoneMatch?: string; tag?: string; parsedBody: unknown },
+  context: {
+    ownsTarget: boolean;
+    /** Carol, Alice's viewer, on one of Alice's bucketlists (and the item, if any, is in it). */
+    viewsTarget: boolean;
+    /** The caller may see the bucketlist the path names (as owner or member). */
+    seesBucketlist: boolean;
+    /** The member path names Carol. */
+    namesCarol: boolean;
+    tokenUser: UserKey | undefined;
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    tag?: string;
+    parsedBody: unknown;
+  },
 ): { expected: Set<number> | undefined; why: string } {
   const body = context.parsedBody as Record<string, string> | undefined;
   const tagMatches = (header: string | undefined, weak: boolean) => {
@@ -1285,6 +1400,7 @@ function successExpectation(
     });
   };
   const write = (success: number) => {
+    if (context.viewsTarget) return { expected: new Set([403]), why: 'a viewer may not write' };
     if (!context.ownsTarget)
       return { expected: new Set(context.ifMatch ? [404, 412] : [404]), why: 'not the caller’s resource' };
     const matches = tagMatches(context.ifMatch, false);
@@ -1293,7 +1409,8 @@ function successExpectation(
     return { expected: new Set([success]), why: 'a valid write to the caller’s own resource' };
   };
   const read = () => {
-    if (!context.ownsTarget) return { expected: new Set([404]), why: 'not the caller’s resource' };
+    if (!context.ownsTarget && !context.viewsTarget)
+      return { expected: new Set([404]), why: 'not the caller’s resource' };
     if (tagMatches(context.ifNoneMatch, true))
       return { expected: new Set([304]), why: 'If-None-Match names the current tag' };
     return { expected: new Set([200]), why: 'a valid read of the caller’s own resource' };
@@ -1328,11 +1445,12 @@ function successExpectation(
     case 'listBucketlists':
       return { expected: new Set([200]), why: 'a valid list request' };
     case 'createItem':
+      if (context.viewsTarget) return { expected: new Set([403]), why: 'a viewer may not add items' };
       return context.ownsTarget
         ? { expected: new Set([201]), why: 'a valid item in the caller’s bucketlist' }
         : { expected: new Set([404]), why: 'not the caller’s bucketlist' };
     case 'listItems':
-      return context.ownsTarget
+      return context.ownsTarget || context.viewsTarget
         ? { expected: new Set([200]), why: 'a valid list of the caller’s bucketlist' }
         : { expected: new Set([404]), why: 'not the caller’s bucketlist' };
     case 'getBucketlist':
@@ -1346,6 +1464,33 @@ function successExpectation(
     case 'deleteBucketlist':
     case 'deleteItem':
       return write(204);
+    case 'listMembers':
+      return context.seesBucketlist
+        ? { expected: new Set([200]), why: 'the owner and members list the members' }
+        : { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+    case 'getMember':
+      if (!context.seesBucketlist) return { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+      return context.namesCarol
+        ? { expected: new Set([200]), why: 'Carol is a member' }
+        : { expected: new Set([404]), why: 'not a member' };
+    case 'addMember':
+    case 'updateMember':
+    case 'removeMember':
+      if (!context.seesBucketlist) return { expected: new Set([404]), why: 'not a bucketlist the caller may see' };
+      if (context.tokenUser === 'carol')
+        return operation.id === 'removeMember' && context.namesCarol
+          ? { expected: new Set([204]), why: 'a member may leave' }
+          : { expected: new Set([403]), why: 'only the owner shares and changes roles' };
+      if (operation.id === 'addMember') return { expected: undefined, why: 'sharing by email: invariants only' };
+      return context.namesCarol
+        ? { expected: new Set([200, 204]), why: "the owner changes Carol's membership" }
+        : { expected: new Set([404]), why: 'not a member' };
+    case 'adminListUsers':
+    case 'adminGetUser':
+    case 'adminDeactivateUser':
+    case 'adminReactivateUser':
+    case 'adminDeleteUser':
+      return { expected: new Set([403]), why: 'the fuzz users are not admins' };
     default:
       return { expected: undefined, why: 'an operation the fuzz has no expectation for: invariants only' };
   }
@@ -1414,6 +1559,15 @@ function problemsWith(
   }
   if (response.headers['x-content-type-options'] !== 'nosniff') problems.push('no X-Content-Type-Options: nosniff');
   if (response.headers['x-powered-by'] !== undefined) problems.push('X-Powered-By is sent');
+  // Refused before the API's routes (an undecodable path, 404, 405, 503 under pressure) or by the
+  // limiter ahead of the version check (429), a response names no version.
+  const routed =
+    !resolved.rerouted && decodablePath(String(resolved.options.url)) && ![404, 405, 429, 503].includes(status);
+  if (resolved.apiVersion !== undefined && routed) {
+    if (response.headers['api-version'] !== resolved.apiVersion)
+      problems.push(`Api-Version ${String(response.headers['api-version'])}, expected ${resolved.apiVersion}`);
+    if (!/\bApi-Version\b/.test(String(response.headers.vary))) problems.push('no Vary: Api-Version');
+  }
   if (status === 401 && !/^Bearer/i.test(String(response.headers['www-authenticate'] ?? ''))) {
     problems.push('a 401 without WWW-Authenticate: Bearer');
   }
@@ -1445,18 +1599,31 @@ function successProblems(operation: Operation, resolved: Resolved, response: Lig
       problems.push('PUT without a description must set it to null');
     }
   }
+  const sharingFields = resolved.apiVersion !== undefined && resolved.apiVersion >= SHARING_API_VERSION;
+  if (!sharingFields && VERSIONED_OPERATIONS.has(operation.id)) {
+    const rows = operation.id === 'listBucketlists' ? (body.items as Record<string, unknown>[]) : [body];
+    if (rows.some((row) => 'role' in row || 'owner_id' in row))
+      problems.push(`API version ${String(resolved.apiVersion)} shows the sharing fields`);
+  }
   if (operation.id === 'listBucketlists' && user) {
-    const page = body as { items: Array<{ id: number }>; total: number };
-    const mine = owned[user];
-    const strangers = page.items.filter((item) => !mine.has(item.id));
+    const page = body as { items: Array<{ id: number; role?: string }>; total: number };
+    const scope = new URL(String(resolved.options.url), 'http://localhost').searchParams.get('scope') ?? 'owned';
+    const shared = user === 'carol' ? [...sharedWithCarol].filter((id) => owned.alice.has(id)) : [];
+    const visible = new Map<number, string>([
+      ...(scope === 'shared' ? [] : [...owned[user].keys()].map((id): [number, string] => [id, 'owner'])),
+      ...(scope === 'owned' ? [] : shared.map((id): [number, string] => [id, 'viewer'])),
+    ]);
+    const strangers = page.items.filter((item) =>
+      sharingFields ? visible.get(item.id) !== item.role : !visible.has(item.id),
+    );
     if (strangers.length > 0)
-      problems.push(`the list shows bucketlists that are not the caller's: ${strangers.map((item) => item.id)}`);
-    if (!resolved.filtered && page.total !== mine.size)
-      problems.push(`total is ${page.total}, the caller has ${mine.size}`);
+      problems.push(`the list shows bucketlists not visible to the caller so: ${strangers.map((item) => item.id)}`);
+    if (!resolved.filtered && page.total !== visible.size)
+      problems.push(`total is ${page.total}, the caller has ${visible.size} in scope ${scope}`);
   }
   if (operation.id === 'listItems' && user && resolved.bucketlistId !== undefined) {
     const page = body as { items: Array<{ id: number }>; total: number };
-    const mine = owned[user].get(resolved.bucketlistId) ?? new Set();
+    const mine = owned[seenAs(user)].get(resolved.bucketlistId) ?? new Set();
     const strangers = page.items.filter((item) => !mine.has(item.id));
     if (strangers.length > 0)
       problems.push(`the list shows items not of this bucketlist: ${strangers.map((item) => item.id)}`);
@@ -1464,7 +1631,7 @@ function successProblems(operation: Operation, resolved: Resolved, response: Lig
       problems.push(`total is ${page.total}, the bucketlist has ${mine.size}`);
   }
   if (['getBucketlist', 'replaceBucketlist', 'updateBucketlist'].includes(operation.id) && user) {
-    const items = owned[user].get(body.id as number);
+    const items = owned[seenAs(user)].get(body.id as number);
     if (items && body.item_count !== items.size)
       problems.push(`item_count is ${body.item_count}, the bucketlist has ${items.size}`);
   }
@@ -1491,6 +1658,10 @@ function track(operation: Operation, resolved: Resolved, response: LightMyReques
     revokedTokens.push(String(resolved.options.headers?.authorization ?? '').replace(/^\S+\s+/, ''));
   }
   if (!user) return;
+  // A member write that succeeded may have changed Carol's membership: share again before the next request.
+  if (['updateMember', 'removeMember'].includes(operation.id) && status < 300 && resolved.bucketlistId !== undefined) {
+    sharedWithCarol.delete(resolved.bucketlistId);
+  }
   if (operation.id === 'createBucketlist' && status === 201)
     owned[user].set(json<{ id: number }>(response).id, new Set());
   if (operation.id === 'deleteBucketlist' && status === 204 && resolved.bucketlistId !== undefined) {

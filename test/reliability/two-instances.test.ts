@@ -4,7 +4,8 @@
  * together, so their migrations race under the advisory lock); without it, two apps on one PGlite
  * handle. Mixed traffic from several users, alternating instances, must show: a logout on one
  * instance revokes the session on the other at the very next request; concurrent If-Match writes
- * across both instances have exactly one winner; and counts add up on both.
+ * across both instances have exactly one winner; counts add up on both; and a deactivation or an
+ * un-sharing on one instance holds on the other at the very next request.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -151,6 +152,104 @@ t.test(
     t.equal(me.statusCode, 401, "the session's access token is revoked as well");
   },
 );
+
+t.test('a deactivation on one instance ends every session of the user on the other at the next request', async (t) => {
+  const admin = await signUp(first);
+  await first.repositories.users.promote(admin.email);
+  const user = await signUp(second);
+  const sessions = [user.session, await login(first, user), await login(second, user)];
+  const bucketlist = await send(second, {
+    method: 'POST',
+    url: '/v1/bucketlists',
+    headers: user.session.headers,
+    payload: { name: 'before deactivation' },
+  });
+  const url = `/v1/bucketlists/${(bucketlist.json() as { id: number }).id}`;
+  // Logins racing with the deactivation, on both instances: whichever wins, none may outlive it.
+  const [deactivated, ...racing] = await Promise.all([
+    send(first, { method: 'POST', url: `/v1/admin/users/${user.id}/deactivate`, headers: admin.session.headers }),
+    ...[0, 1, 2, 3].map((index) =>
+      send(instances[index % 2] as App, {
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: user.email, password: user.password },
+      }),
+    ),
+  ]);
+  t.equal(deactivated?.statusCode, 200, 'deactivated on the first instance');
+  const raced = racing
+    .filter((response) => response.statusCode === 200)
+    .map((response) => ({ headers: { authorization: `Bearer ${response.json().access_token}` } }));
+  t.ok(
+    racing.every((response) => [200, 401].includes(response.statusCode)),
+    'each racing login is 200 or 401',
+  );
+  for (const session of [...sessions, ...raced]) {
+    for (const app of instances) {
+      const read = await send(app, { method: 'GET', url, headers: session.headers });
+      t.equal(read.statusCode, 401, 'the next read on either instance is 401');
+      const write = await send(app, {
+        method: 'POST',
+        url: `${url}/items`,
+        headers: session.headers,
+        payload: { name: 'x' },
+      });
+      t.equal(write.statusCode, 401, 'and so is a write');
+    }
+  }
+  for (const session of sessions) {
+    const refresh = await send(second, {
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refresh_token: session.refresh_token },
+    });
+    t.equal(refresh.statusCode, 401, 'refresh is refused on the other instance');
+  }
+  const again = await send(second, {
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email: user.email, password: user.password },
+  });
+  t.equal(again.statusCode, 401, 'and so is a new login');
+});
+
+t.test('un-sharing on one instance takes the access away on the other at the next request', async (t) => {
+  const owner = await signUp(first);
+  const editor = await signUp(second);
+  const created = await send(first, {
+    method: 'POST',
+    url: '/v1/bucketlists',
+    headers: owner.session.headers,
+    payload: { name: 'shared' },
+  });
+  const url = `/v1/bucketlists/${(created.json() as { id: number }).id}`;
+  const shared = await send(first, {
+    method: 'POST',
+    url: `${url}/members`,
+    headers: owner.session.headers,
+    payload: { email: editor.email, role: 'editor' },
+  });
+  t.equal(shared.statusCode, 201);
+  const write = await send(second, {
+    method: 'PATCH',
+    url,
+    headers: editor.session.headers,
+    payload: { name: 'by editor' },
+  });
+  t.equal(write.statusCode, 200, 'the editor writes through the second instance');
+  const removed = await send(first, {
+    method: 'DELETE',
+    url: `${url}/members/${editor.id}`,
+    headers: owner.session.headers,
+  });
+  t.equal(removed.statusCode, 204, 'un-shared on the first instance');
+  for (const app of instances) {
+    t.equal((await send(app, { method: 'GET', url, headers: editor.session.headers })).statusCode, 404);
+    const patch = await send(app, { method: 'PATCH', url, headers: editor.session.headers, payload: { name: 'late' } });
+    t.equal(patch.statusCode, 404, 'a write is refused as for a missing bucketlist');
+  }
+  t.equal((await send(second, { method: 'GET', url, headers: owner.session.headers })).json().name, 'by editor');
+});
 
 /** Ten concurrent writes with one If-Match tag, split across the instances. */
 async function race(url: string, headers: Record<string, string>, make: (index: number) => InjectOptions) {

@@ -100,6 +100,20 @@ t.test('register answers 201 with exactly the User fields', async (t) => {
   t.ok(Math.abs(Date.parse(body.created_at) - Date.now()) < 60_000, 'created just now');
 });
 
+t.test('register under API version 2026-12-03 answers the User with its role, always user', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    headers: { 'api-version': '2026-12-03' },
+    payload: newUser(),
+  });
+  t.equal(response.statusCode, 201);
+  t.equal(response.headers['api-version'], '2026-12-03');
+  const body = response.json<UserBody>();
+  t.same(Object.keys(body).sort(), ['created_at', 'email', 'id', 'name', 'role']);
+  t.equal(body.role, 'user', 'a new account is a user, never an admin');
+});
+
 t.test('register stores the email lower-cased and the name trimmed', async (t) => {
   const email = `Ada.Lovelace+${process.pid}@Example.COM`;
   const response = await register(app, { email, password: 'analytical engine', name: '  Ada Lovelace \t' });

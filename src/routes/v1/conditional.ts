@@ -3,12 +3,17 @@
  * current If-None-Match, and the versions an If-Match allows, for the write's WHERE clause.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { notFound, preconditionFailed } from '../../errors.js';
+import { forbidden, notFound, preconditionFailed } from '../../errors.js';
+import type { WriteResult } from '../../repositories/writes.js';
 
-export const etagOf = (row: { id: number; version: number }) => `"${row.id}-${row.version}"`;
+/**
+ * A row's tag; `variant` (see tagVariant()) tells apart the representations of the same row in
+ * different API versions.
+ */
+export const etagOf = (row: { id: number; version: number }, variant = '') => `"${row.id}-${row.version}${variant}"`;
 
-/** The version part of a tag as etagOf() writes it, with its closing quote: plain decimal, 32-bit. */
-const CANONICAL_VERSION = /^(0|[1-9][0-9]{0,8})"$/;
+/** The version part of a tag as etagOf() writes it: plain decimal, 32-bit. */
+const CANONICAL_VERSION = /^(0|[1-9][0-9]{0,8})$/;
 
 const listedTags = (header: string) => header.split(',').map((tag) => tag.trim());
 
@@ -31,25 +36,28 @@ export const sendNotModified = (reply: FastifyReply) => reply.code(304).send();
 
 /**
  * The versions If-Match allows (RFC 9110 §13.1.1, strong comparison): undefined when any
- * version will do (no header, or `*`); otherwise those of the listed tags that name this row,
- * possibly none, in which case the write must fail with 412.
+ * version will do (no header, or `*`); otherwise those of the listed tags that name this row in
+ * the representation the request gets (its `variant`), possibly none, in which case the write
+ * must fail with 412.
  */
-export function allowedVersions(request: FastifyRequest, id: number): number[] | undefined {
+export function allowedVersions(request: FastifyRequest, id: number, variant = ''): number[] | undefined {
   const header = request.headers['if-match'];
   if (!header || header.trim() === '*') return undefined;
   const prefix = `"${id}-`;
+  const suffix = `${variant}"`;
   // Strong comparison is character for character: only the spelling etagOf() sends names a
   // version, so `"7-01"` is not the tag `"7-1"`.
   return listedTags(header)
-    .filter((tag) => tag.startsWith(prefix) && CANONICAL_VERSION.test(tag.slice(prefix.length)))
-    .map((tag) => Number(tag.slice(prefix.length, -1)));
+    .filter((tag) => tag.startsWith(prefix) && tag.endsWith(suffix))
+    .map((tag) => tag.slice(prefix.length, tag.length - suffix.length))
+    .filter((version) => CANONICAL_VERSION.test(version))
+    .map(Number);
 }
 
-type WriteOutcome<T> = { status: 'ok'; row: T } | { status: 'not_found' } | { status: 'stale' };
-
-/** The written row, or the 404 / 412 problem the outcome calls for. */
-export function writtenRow<T>(outcome: WriteOutcome<T>, what: string): T {
+/** The written row, or the 404 / 403 / 412 problem the outcome calls for. */
+export function writtenRow<T>(outcome: WriteResult<T>, what: string): T {
   if (outcome.status === 'not_found') throw notFound(what);
+  if (outcome.status === 'forbidden') throw forbidden(`Your role on this bucketlist does not allow this.`);
   if (outcome.status === 'stale') throw preconditionFailed();
   return outcome.row;
 }

@@ -1,6 +1,7 @@
 /** Content negotiation (RFC 9110 §12.5.1): the API speaks JSON only; an Accept that rules it out is a 406. */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { notAcceptable } from '../../errors.js';
+import { chooseApiVersion } from './api-version.js';
 
 interface MediaRange {
   type: string;
@@ -63,12 +64,13 @@ export function rejectUnacceptable(request: FastifyRequest, _reply: FastifyReply
 }
 
 /**
- * onRoute hook of the auth routes: the 406 check first of the route's hooks (before logout's
- * authentication), except on a rate-limited route, where it runs after the limiter's own hook so
- * that a refused request still counts against the limit and carries the RateLimit headers
- * promised on every response of a limited route. Decided once per route, not per request.
+ * onRoute hook of the auth routes: the version and 406 checks first of the route's hooks (before
+ * logout's authentication), except on a rate-limited route, where they run after the limiter's
+ * own hook so that a refused request still counts against the limit and carries the RateLimit
+ * headers promised on every response of a limited route. Decided once per route, not per request.
  */
-export function placeAcceptCheck(route: RouteOptions) {
+export function placeNegotiation(route: RouteOptions) {
   const hooks = [route.onRequest ?? []].flat();
-  route.onRequest = route.config?.rateLimit ? [...hooks, rejectUnacceptable] : [rejectUnacceptable, ...hooks];
+  const negotiation = [chooseApiVersion, rejectUnacceptable];
+  route.onRequest = route.config?.rateLimit ? [...hooks, ...negotiation] : [...negotiation, ...hooks];
 }

@@ -54,6 +54,7 @@ interface ListQuery extends PageQuery {
   sort: string;
   q?: string;
   done?: boolean;
+  scope?: string;
   cursor?: string;
 }
 
@@ -68,7 +69,7 @@ export interface ListPosition {
 
 const filtersOf = (query: ListQuery) =>
   createHash('sha256')
-    .update(JSON.stringify([query.q ?? null, query.done ?? null]))
+    .update(JSON.stringify([query.q ?? null, query.done ?? null, query.scope ?? null]))
     .digest('base64url')
     .slice(0, 12);
 

@@ -54,7 +54,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         passwordHash: await hashPassword(password),
       });
       if (!user) throw conflict('An account with this email already exists.');
-      return reply.code(201).send(presentUser(user));
+      return reply.code(201).send(presentUser(user, request.apiVersion));
     },
   );
 
@@ -66,7 +66,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         operationId: 'login',
         summary: 'Log in and start a session',
-        description: 'Each login starts a new session with its own access and refresh tokens.',
+        description:
+          'Each login starts a new session with its own access and refresh tokens. A deactivated account gets 401.',
         headers: IdempotencyHeaders,
         body: ref(Credentials),
         response: { 200: ref(Tokens), ...problems(400, 401, 406, 413, 415, 429, 500, 503) },
@@ -77,12 +78,14 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await checkPassword(request.body.password, user?.passwordHash)) || !user) throw invalidCredentials();
       const sessionId = randomUUID();
       const refresh = mintRefreshToken(sessionId);
-      await app.repositories.sessions.create({
+      const started = await app.repositories.sessions.create({
         id: sessionId,
         userId: user.id,
         expiresAt: new Date(Date.now() + auth.refreshTokenTtl * 1000),
         refreshTokenHash: refresh.hash,
       });
+      // Said only to whoever knows the password.
+      if (!started) throw unauthorized('This account is deactivated.');
       return sendTokens(reply, user.id, sessionId, refresh.token);
     },
   );

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { conflict, notAcceptable, notFound, sessionEnded } from '../../../errors.js';
-import { IdParams, problems, ref } from '../../../schemas/common.js';
+import { IdempotencyHeaders, IdParams, problems, ref } from '../../../schemas/common.js';
 import { Export, ExportCsv, ExportDocument } from '../../../schemas/exports.js';
 import { acceptsJson, preferredMediaType, rejectUnacceptable } from '../negotiation.js';
 import { exportPath, presentExport, renderCsv, renderJson } from './present.js';
@@ -33,6 +33,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Queues an export job and answers at once; Location names the export, whose status shows when it can be downloaded. ' +
           'Only one export per user is queued or running at a time.',
+        headers: IdempotencyHeaders,
         response: { 202: ref(Export), ...problems(400, 401, 406, 409, 413, 415, 500, 503) },
       },
     },

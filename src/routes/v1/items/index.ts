@@ -1,6 +1,9 @@
-/** Items of a bucketlist: create, list, read, replace, update and delete. */
+/**
+ * Items of a bucketlist: create, list, read, replace, update and delete. Members read them; the
+ * owner and editors change them (the statements check it).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { notFound } from '../../../errors.js';
+import { forbidden, notFound } from '../../../errors.js';
 import type { AuthenticatedUser } from '../../../plugins/auth.js';
 import {
   IdempotencyHeaders,
@@ -35,7 +38,7 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { items, bucketlists } = app.repositories;
   const cursors = cursorCodec(app.config.auth.jwtSecret);
   const scopeOf = (request: { user: AuthenticatedUser; params: { id: number } }) => ({
-    ownerId: request.user.userId,
+    userId: request.user.userId,
     bucketlistId: request.params.id,
     sessionId: request.user.sessionId,
   });
@@ -49,11 +52,12 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'createItem',
         summary: 'Add an item to a bucketlist',
-        description: 'The name is trimmed; done defaults to false. Location names the new item.',
+        description:
+          'The name is trimmed; done defaults to false. Location names the new item. The owner or an editor; a viewer gets 403.',
         params: IdParams,
         headers: IdempotencyHeaders,
         body: ref(ItemCreate),
-        response: { 201: ref(Item), ...problems(400, 401, 404, 406, 409, 413, 415, 500, 503) },
+        response: { 201: ref(Item), ...problems(400, 401, 403, 404, 406, 409, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -61,7 +65,11 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         name: request.body.name.trim(),
         done: request.body.done ?? false,
       });
-      if (!row) throw notFound(THE_BUCKETLIST);
+      if (!row) {
+        // Nothing written: a viewer is refused, anyone else finds no bucketlist they may edit.
+        const role = await bucketlists.roleOf(request.user.userId, request.params.id);
+        throw role === 'viewer' ? forbidden('A viewer cannot add items.') : notFound(THE_BUCKETLIST);
+      }
       reply.header('location', `/v1/bucketlists/${row.bucketlistId}/items/${row.id}`).header('etag', etagOf(row));
       return reply.code(201).send(presentItem(row));
     },
@@ -133,11 +141,11 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'replaceItem',
         summary: 'Replace an item',
-        description: 'Honours If-Match.',
+        description: 'The owner or an editor; a viewer gets 403. Honours If-Match.',
         params: ItemParams,
         headers: IfMatchHeaders,
         body: ref(ItemReplace),
-        response: { 200: ref(Item), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 200: ref(Item), ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -158,11 +166,12 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'updateItem',
         summary: 'Update some fields of an item',
-        description: 'Changes only the fields given (at least one). Honours If-Match.',
+        description:
+          'Changes only the fields given (at least one). The owner or an editor; a viewer gets 403. Honours If-Match.',
         params: ItemParams,
         headers: IfMatchHeaders,
         body: ref(ItemPatch),
-        response: { 200: ref(Item), ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 200: ref(Item), ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {
@@ -183,11 +192,11 @@ const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'deleteItem',
         summary: 'Delete an item',
-        description: 'Honours If-Match.',
+        description: 'The owner or an editor; a viewer gets 403. Honours If-Match.',
         params: ItemParams,
         headers: IfMatchHeaders,
         // A body is not expected, but one that is malformed, too large or not JSON is still refused.
-        response: { 204: NoContent, ...problems(400, 401, 404, 406, 412, 413, 415, 500, 503) },
+        response: { 204: NoContent, ...problems(400, 401, 403, 404, 406, 412, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { invalidToken } from '../../../errors.js';
 import { User } from '../../../schemas/auth.js';
 import { IfNoneMatchHeaders, NotModified, problems, ref } from '../../../schemas/common.js';
+import { tagVariant } from '../api-version.js';
 import { etagOf, isNotModified, sendNotModified } from '../conditional.js';
 import { presentUser } from './present.js';
 
@@ -22,7 +23,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: ref(User),
           304: NotModified,
-          ...problems(401, 406, 500, 503),
+          ...problems(400, 401, 406, 500, 503),
         },
       },
     },
@@ -30,8 +31,8 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // A user's sessions are deleted with it, so no row here means the session has ended.
       const user = await app.repositories.users.findVisible(request.user);
       if (!user) throw invalidToken('The session has ended; log in again.');
-      if (isNotModified(request, reply, etagOf(user))) return sendNotModified(reply);
-      return presentUser(user);
+      if (isNotModified(request, reply, etagOf(user, tagVariant(request)))) return sendNotModified(reply);
+      return presentUser(user, request.apiVersion);
     },
   );
 };
