@@ -1379,10 +1379,10 @@ export interface operations {
         page?: number;
         /** @description Items per page. */
         page_size?: number;
-        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
-        cursor?: string;
         /** @description Case-insensitive literal search (all of Unicode; `%`, `_` and `\` match themselves). */
         q?: string;
+        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
+        cursor?: string;
         /** @description Sort field; a leading `-` sorts descending. */
         sort?: 'id' | '-id' | 'name' | '-name' | 'created_at' | '-created_at' | 'updated_at' | '-updated_at';
       };
@@ -2008,10 +2008,10 @@ export interface operations {
         page?: number;
         /** @description Items per page. */
         page_size?: number;
-        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
-        cursor?: string;
         /** @description Case-insensitive literal search (all of Unicode; `%`, `_` and `\` match themselves). */
         q?: string;
+        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
+        cursor?: string;
         /** @description Sort field; a leading `-` sorts descending. */
         sort?:
           | 'id'
@@ -3199,8 +3199,6 @@ export interface operations {
         page?: number;
         /** @description Items per page. */
         page_size?: number;
-        /** @description Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them. */
-        cursor?: string;
         /** @description Case-insensitive literal search in email and name. */
         q?: string;
         /** @description Sort field; a leading `-` sorts descending. */

@@ -2,6 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SHARING_API_VERSION, since } from './api-version.js';
 import {
+  CursorQueryField,
   Id,
   MAX_INT32,
   NonBlankString,
@@ -79,6 +80,7 @@ export const BucketlistListQuery = Type.Object(
       }),
     ),
     ...PageQueryFields,
+    ...CursorQueryField,
     sort: SortParam(BUCKETLIST_SORT_FIELDS),
   },
   { additionalProperties: false },

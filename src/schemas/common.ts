@@ -105,19 +105,23 @@ export const PageQueryFields = {
     Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1, description: '1-based page number.' }),
   ),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page.' })),
+  q: Type.Optional(
+    Type.String({
+      // Names are at most 255 characters; the bound only stops absurd inputs.
+      maxLength: 1000,
+      description: 'Case-insensitive literal search (all of Unicode; `%`, `_` and `\\` match themselves).',
+    }),
+  ),
+};
+
+/** The lists that also page by cursor (keyset) take this next to the page fields. */
+export const CursorQueryField = {
   cursor: Type.Optional(
     Type.String({
       maxLength: 2048,
       pattern: '^[A-Za-z0-9_.-]*$',
       description:
         'Cursor pagination: an opaque position from a `Link` next or prev of a previous page, in place of `page`; empty for the first page. Pages then answer in constant time however deep, and rows added meanwhile do not shift them.',
-    }),
-  ),
-  q: Type.Optional(
-    Type.String({
-      // Names are at most 255 characters; the bound only stops absurd inputs.
-      maxLength: 1000,
-      description: 'Case-insensitive literal search (all of Unicode; `%`, `_` and `\\` match themselves).',
     }),
   ),
 };

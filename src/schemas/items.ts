@@ -1,7 +1,7 @@
 /** Items: the resource, its inputs and its page. */
 import { type Static, Type } from '@sinclair/typebox';
 import { NameInput as Name } from './bucketlists.js';
-import { Id, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
+import { CursorQueryField, Id, PageOf, PageQueryFields, SortParam, Timestamp } from './common.js';
 
 const Done = Type.Boolean({ description: 'Whether the item is ticked off.' });
 
@@ -38,6 +38,7 @@ export const ITEM_SORT_FIELDS = ['id', 'name', 'created_at', 'updated_at', 'done
 export const ItemListQuery = Type.Object(
   {
     ...PageQueryFields,
+    ...CursorQueryField,
     sort: SortParam(ITEM_SORT_FIELDS),
     done: Type.Optional(Type.Boolean({ description: 'Only items with this state: exactly `true` or `false`.' })),
   },
