@@ -4,6 +4,10 @@
  * with WORKERS_IN_PROCESS=false). PostgreSQL only: the embedded database belongs to one process.
  * On SIGTERM or SIGINT it stops taking jobs, lets a running one finish (or, past the grace period,
  * hands it back to the queue for another worker), closes the database and exits 0.
+ * With tracing on, a job runs in the same `job <queue>` span as in the API process (src/jobs/workers.ts),
+ * a child of the request that queued it, with its statements under it; the spans still batched are
+ * sent before the exit. It keeps no job metrics: with no HTTP server nothing could scrape them, and
+ * each job's log line carries its duration.
  */
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
@@ -23,7 +27,10 @@ if (config.database.kind !== 'postgres') {
 }
 
 const log = pino(loggerOptions(config));
-const handle = await openDatabase(config.database, { migrate: true });
+// Loaded only when tracing is on, as in app.ts: with it off none of OpenTelemetry is loaded.
+const tracing = config.tracing ? (await import('./tracer.js')).startTracerProvider(config.tracing) : undefined;
+const opened = await openDatabase(config.database, { migrate: true });
+const handle = tracing ? opened.traced(tracing.telemetry) : opened;
 const boss = createQueue(handle, config.jobs, { workers: true });
 boss.on('error', (err) => log.error({ err }, 'job queue error'));
 await boss.start();
@@ -33,7 +40,14 @@ closeWithGrace({ delay: JOB_STOP_TIMEOUT_MS + 2000 }, async ({ signal, err }) =>
   else log.info({ signal }, 'shutting down');
   await boss.stop({ graceful: true, timeout: JOB_STOP_TIMEOUT_MS, close: false });
   await handle.close();
+  // Last: the spans of the jobs that finished while stopping are sent too.
+  await tracing?.provider.shutdown();
 });
 
-await startWorkers(boss, { repositories: createRepositories(handle.db), config: config.jobs, log });
+await startWorkers(boss, {
+  repositories: createRepositories(handle.db),
+  config: config.jobs,
+  log,
+  ...(tracing ? { telemetry: tracing.telemetry } : {}),
+});
 log.info({ queues: 'all' }, 'workers started');

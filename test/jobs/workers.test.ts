@@ -4,10 +4,6 @@
  * a worker process sent SIGTERM finishes its running job before it exits. The process tests need
  * PostgreSQL: the embedded database belongs to one process (its workers run in-process).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { App } from '../../src/app.js';
@@ -15,8 +11,8 @@ import { seedDatabase } from '../../src/db/seed.js';
 import { createQueue, QUEUES } from '../../src/jobs/queue.js';
 import { type JobOutcome, startWorkers } from '../../src/jobs/workers.js';
 import { hashPassword } from '../../src/routes/v1/auth/credentials.js';
-import { build, signUp, TEST_SECRET } from '../helper.js';
-import { repoRoot } from '../production/server-process.js';
+import { build, signUp } from '../helper.js';
+import { startWorkerProcess } from '../production/server-process.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL || undefined;
 const quiet = { info: () => {}, error: () => {} };
@@ -73,48 +69,9 @@ t.test('two workers on one queue: every export is done, each exactly once', asyn
   );
 });
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<number | string>;
-  output(): string;
-}
-
-/** `src/worker.ts` as a process of its own on the test's database, started when it says so. */
-async function startWorker(t: Test, databaseUrl: string, jobTimeout: number): Promise<WorkerProcess> {
-  const cwd = mkdtempSync(join(tmpdir(), 'bucketlist-worker-'));
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'src/worker.ts')], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl,
-      JOB_TIMEOUT: String(jobTimeout),
-      JOB_POLL_INTERVAL: '0.5',
-      _TAPJS_PROCESSINFO_COVERAGE_: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-  });
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  await waitFor('the worker to start', async () => {
-    if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
-    return output.includes('workers started');
-  });
-  return { child, exited, output: () => output };
-}
+/** `src/worker.ts` on the test's database, started when it says so. */
+const startWorker = (t: Test, databaseUrl: string, jobTimeout: number) =>
+  startWorkerProcess(t, { DATABASE_URL: databaseUrl, JOB_TIMEOUT: String(jobTimeout) });
 
 /** A user with 5,000 items, whose export's job is slowed down (each chunk write waits) until `speedUp`. */
 async function slowExport(app: App) {

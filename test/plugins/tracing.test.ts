@@ -2,16 +2,19 @@
  * Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT set, spans reach a real OTLP/HTTP receiver (a small
  * server started here, decoding the JSON payloads): the request span continues the client's W3C
  * traceparent and is named after the route template, every database statement is its child, and
- * the export job it queues runs in a span of the same trace with its own statements under it.
+ * the export job it queues runs in a span of the same trace with its own statements under it,
+ * whether the API's own workers run it or a worker process (`npm run worker`, PostgreSQL only).
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { tracesUrl } from '../../src/plugins/tracing.js';
-import { build, createBucketlist, signUp } from '../helper.js';
+import { tracesUrl } from '../../src/tracer.js';
+import { build, buildWithDatabase, createBucketlist, signUp } from '../helper.js';
+import { startWorkerProcess } from '../production/server-process.js';
 
 interface ReceivedSpan {
   traceId: string;
@@ -46,6 +49,14 @@ async function receivedSpans(until: (spans: ReceivedSpan[]) => boolean) {
   const deadline = Date.now() + 30_000;
   while (!until(received) && Date.now() < deadline) await sleep(200);
   return received;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(200);
+  }
 }
 
 const spansOf = async (traceId: string, until: (spans: ReceivedSpan[]) => boolean) =>
@@ -103,21 +114,21 @@ t.test('a request continues the client trace, with a child span per database sta
   t.ok(unmatched.some((span) => span.name === 'GET unmatched'));
 });
 
-t.test('an export job runs in a span of the trace of the request that queued it', async (t) => {
-  const app = await build(t, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, JOB_POLL_INTERVAL: '0.5' } });
+/** A new user's export, queued by a request that continues the client's trace `traceId`. */
+async function queueExport(t: Test, app: App, traceId: string) {
   const user = await signUp(app);
   await createBucketlist(app, user.headers);
-  const traceId = '0af7651916cd43dd8448eb211c80319c';
   const response = await app.inject({
     method: 'POST',
     url: '/v1/exports',
     headers: { ...user.headers, traceparent: `00-${traceId}-b7ad6b7169203331-01` },
   });
   t.equal(response.statusCode, 202);
-  const spans = await spansOf(traceId, (found) => {
-    const job = found.find((span) => span.name === 'job export');
-    return job !== undefined && found.some((span) => span.parentSpanId === job.spanId);
-  });
+  return response.json().id as number;
+}
+
+/** The export's request and job spans of one trace: the job a child of the request, its statements its children. */
+function checkJobSpans(t: Test, spans: ReceivedSpan[]) {
   const request = spans.find((span) => span.name === 'POST /v1/exports');
   const job = spans.find((span) => span.name === 'job export');
   t.ok(request && job, 'the request and its job, in one trace');
@@ -127,4 +138,43 @@ t.test('an export job runs in a span of the trace of the request that queued it'
     statements.some((span) => span.name === 'UPDATE'),
     "the job's statements are its children",
   );
+  for (const statement of statements) t.equal(attribute(statement, 'db.system.name')?.stringValue, 'postgresql');
+}
+
+t.test('an export job runs in a span of the trace of the request that queued it', async (t) => {
+  const app = await build(t, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, JOB_POLL_INTERVAL: '0.5' } });
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  await queueExport(t, app, traceId);
+  const spans = await spansOf(traceId, (found) => {
+    const job = found.find((span) => span.name === 'job export');
+    return job !== undefined && found.some((span) => span.parentSpanId === job.spanId);
+  });
+  checkJobSpans(t, spans);
 });
+
+t.test(
+  'a job run by a worker process is a child of the request that queued it, with its statements under it',
+  process.env.TEST_DATABASE_URL
+    ? {}
+    : { skip: 'needs PostgreSQL (TEST_DATABASE_URL): the embedded database serves one process' },
+  async (t) => {
+    // The API only queues; the worker process runs the job and sends its spans on its own.
+    const { app, database } = await buildWithDatabase(t, {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, WORKERS_IN_PROCESS: 'false' },
+    });
+    const worker = await startWorkerProcess(t, {
+      DATABASE_URL: database.url as string,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    });
+    const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+    const exportId = await queueExport(t, app, traceId);
+    await waitFor(async () => {
+      const [row] = (await app.database.execute('select status from exports where id = $1', [exportId])).rows;
+      return row?.status === 'done';
+    });
+    // Stopping sends the spans still batched: they are all in once the process has exited.
+    worker.child.kill('SIGTERM');
+    t.equal(await worker.exited, 0, 'a clean exit');
+    checkJobSpans(t, await spansOf(traceId, (found) => found.some((span) => span.name === 'POST /v1/exports')));
+  },
+);

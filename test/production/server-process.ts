@@ -71,27 +71,24 @@ export interface StartOptions {
 }
 
 /**
- * Starts `node <args>` from a scratch working directory (so a developer's .env is not read) and
- * waits until /healthz answers. The process is killed at the end of the test if still running.
+ * `node <args>` from a scratch working directory (so a developer's .env is not read), with only
+ * the environment given; killed at the end of the test if still running.
  */
-export async function startServer(t: Test, options: StartOptions): Promise<RunningServer> {
-  const port = await freePort();
+function spawnShell(t: Test, args: string[], env: Record<string, string>) {
   const cwd = mkdtempSync(join(tmpdir(), 'bucketlist-cwd-'));
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(process.execPath, args, {
     cwd,
     // Only what the test sets: no shell variable (DATABASE_URL…) leaks in.
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
       JWT_SECRET: TEST_SECRET,
       LOG_LEVEL: 'info',
       // No coverage from the child: it runs the same sources through another loader (tsx, or the
       // compiled dist/), and tap would merge those counts into the tests' and corrupt them.
       _TAPJS_PROCESSINFO_COVERAGE_: '0',
-      ...options.env,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -111,21 +108,50 @@ export async function startServer(t: Test, options: StartOptions): Promise<Runni
       await exited;
     }
   });
+  return { child, exited, output: () => output };
+}
+
+/** Starts `node <args>` (see spawnShell) and waits until /healthz answers. */
+export async function startServer(t: Test, options: StartOptions): Promise<RunningServer> {
+  const port = await freePort();
+  const { child, exited, output } = spawnShell(t, options.args, {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...options.env,
+  });
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before answering:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`the server exited (${child.exitCode}) before answering:\n${output()}`);
     try {
       const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
       if (response.ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the server did not answer /healthz in time:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the server did not answer /healthz in time:\n${output()}`);
     await sleep(100);
   }
-  return { child, url, output: () => output, exited };
+  return { child, url, output, exited };
+}
+
+export type WorkerProcess = Omit<RunningServer, 'url'>;
+
+/** `src/worker.ts` (see spawnShell), once it logs that its workers have started. */
+export async function startWorkerProcess(t: Test, env: Record<string, string>): Promise<WorkerProcess> {
+  const worker = spawnShell(t, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'src/worker.ts')], {
+    JOB_POLL_INTERVAL: '0.5',
+    ...env,
+  });
+  const deadline = Date.now() + 60_000;
+  while (!worker.output().includes('workers started')) {
+    if (worker.child.exitCode !== null) throw new Error(`the worker exited:\n${worker.output()}`);
+    if (Date.now() > deadline) throw new Error(`the worker did not start in time:\n${worker.output()}`);
+    await sleep(100);
+  }
+  return worker;
 }
 
 /** Waits for the process to exit, or fails after timeoutMs instead of hanging the test run. */
