@@ -36,19 +36,28 @@ function filesUnder(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' }).map((name) => join(folder, name));
 }
 
-/** The packages a bundle file and the chunks it imports statically (transitively) load: what a start costs. */
-function packagesAtStart(dist: string, entry: string): string[] {
-  const packages = new Set<string>();
+/** A bundle file and the chunks it imports statically, transitively: what loads with it. */
+function staticClosure(dist: string, entry: string): string[] {
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
     const source = readFileSync(join(dist, file), 'utf8');
-    for (const name of importedPackages(source)) if (!builtinModules.includes(name)) packages.add(name);
     for (const match of source.matchAll(/^import\s(?:[^'"]*?\sfrom\s)?["']\.\/([^'"]+)["']/gm))
       visit(match[1] as string);
   };
   visit(entry);
+  return [...seen];
+}
+
+/** The packages a bundle file and the chunks it imports statically load: what a start costs. */
+function packagesAtStart(dist: string, entry: string): string[] {
+  const packages = new Set<string>();
+  for (const file of staticClosure(dist, entry)) {
+    for (const name of importedPackages(readFileSync(join(dist, file), 'utf8'))) {
+      if (!builtinModules.includes(name)) packages.add(name);
+    }
+  }
   return [...packages].sort();
 }
 
@@ -169,21 +178,19 @@ t.test('npm run build, then node dist/server.js from a copy of the image files',
     );
   });
 
-  t.test('OpenTelemetry loads only with tracing on: from a chunk that server.js imports on demand', async (t) => {
+  t.test('OpenTelemetry loads only with tracing on: from chunks the entry points import on demand', async (t) => {
     const dist = join(app, 'dist');
-    const bundle = readdirSync(dist).filter((file) => file.endsWith('.js'));
-    const tracing = bundle.filter((file) => readFileSync(join(dist, file), 'utf8').includes('OTLPTraceExporter'));
-    t.equal(tracing.length, 1, `one file of the bundle holds the tracing SDK: ${tracing.join(', ')}`);
-    const chunk = tracing[0] ?? '';
-    t.match(chunk, /^tracing-\w+\.js$/);
-    t.ok(
-      readFileSync(join(dist, 'server.js'), 'utf8').includes(`import("./${chunk}")`),
-      'server.js imports it on demand',
-    );
-    t.notOk(
-      bundle.some((file) => readFileSync(join(dist, file), 'utf8').includes(`from "./${chunk}"`)),
-      'never statically',
-    );
+    const holdsSdk = (file: string) => readFileSync(join(dist, file), 'utf8').includes('OTLPTraceExporter');
+    for (const [entry, onDemand] of [
+      ['server.js', 'tracing'],
+      ['worker.js', 'tracer'],
+    ] as const) {
+      t.notOk(staticClosure(dist, entry).some(holdsSdk), `${entry} and what it imports statically hold none of it`);
+      const source = readFileSync(join(dist, entry), 'utf8');
+      const chunk = new RegExp(`import\\("\\./(${onDemand}-\\w+\\.js)"\\)`).exec(source)?.[1];
+      t.ok(chunk, `${entry} imports ${onDemand}-*.js on demand`);
+      if (chunk) t.ok(staticClosure(dist, chunk).some(holdsSdk), `the SDK comes with ${chunk}`);
+    }
   });
 
   t.test('it starts in production mode, migrates, answers the probes and stops on SIGTERM', async (t) => {
