@@ -15,7 +15,8 @@ export function startFlags(startScript: string): string[] {
   if (!match) {
     throw new Error(`the start script should be "node [--flag …] dist/server.js", not ${JSON.stringify(startScript)}`);
   }
-  return (match[1] ?? '').split(' ').filter((flag) => flag !== '');
+  // Group 1 always takes part in a match (empty when there are no flags).
+  return (match[1] as string).split(' ').filter((flag) => flag !== '');
 }
 
 /** The flags of the `start` script in the package.json of `repo`. */

@@ -36,7 +36,7 @@ t.test('a lock held by another running process is refused with a ConfigError nam
 });
 
 t.test('a stale lock (its process is gone), our own pid, or an unreadable lock is taken over', async (t) => {
-  for (const content of [`${deadPid()}\n`, `${process.pid}\n`, '', 'not a pid']) {
+  for (const content of [`${deadPid()}\n`, `${process.pid}\n`, '', 'not a pid', '0']) {
     const dir = folder(t);
     writeFileSync(join(dir, LOCK_FILE), content);
     const release = claimDataDir(dir);

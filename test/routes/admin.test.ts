@@ -160,7 +160,15 @@ t.test('npm run user:promote -- EMAIL makes the account an admin', { timeout: 18
   // On PostgreSQL, the test's own database; embedded, a data folder of its own (PGlite opens a
   // folder in one process at a time).
   const dataDir = join(dir, 'pglite');
-  const env = { ...process.env, JWT_SECRET: TEST_SECRET, DATA_DIR: dataDir, DATABASE_URL: database.url ?? '' };
+  // No coverage from the child: it runs the same sources through another loader, whose maps would
+  // count their functions and branches a second time, uncovered.
+  const env = {
+    ...process.env,
+    _TAPJS_PROCESSINFO_COVERAGE_: '0',
+    JWT_SECRET: TEST_SECRET,
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url ?? '',
+  };
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'src/scripts/promote-user.ts', ...args], {
       env,
