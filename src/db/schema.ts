@@ -98,9 +98,12 @@ export const bucketlists = pgTable(
     // Case-folded copies for search: lower()/ILIKE fold only ASCII under PGlite's C locale.
     nameFolded: text('name_folded').notNull(),
     descriptionFolded: text('description_folded'),
+    // The item count and version, each plus the stripes' sums when `item_count_striped` (see
+    // itemCountStripes): what the API presents, and what the ETag derives from, is that total.
     itemCount: integer('item_count').notNull().default(0),
-    // Bumped on every change of the representation (item_count included); the ETag derives from it.
+    // Bumped on every change of the representation (item_count included).
     version: integer('version').notNull().default(1),
+    itemCountStriped: boolean('item_count_striped').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -109,6 +112,37 @@ export const bucketlists = pgTable(
     unique('bucketlists_id_owner_id_key').on(table.id, table.ownerId),
     index('bucketlists_owner_id_id_idx').on(table.ownerId, table.id),
     index('bucketlists_owner_id_updated_at_idx').on(table.ownerId, table.updatedAt),
+    // What the maintenance job folds: few rows, so a partial index.
+    index('bucketlists_item_count_striped_idx')
+      .on(table.id)
+      .where(sql`${table.itemCountStriped}`),
+  ],
+);
+
+/**
+ * Item count changes of bucketlists that several transactions write at once. The item triggers
+ * (drizzle/0006_item_count_stripes.sql) add to the bucketlist's own row while no one else holds
+ * it; a writer that finds it held adds to its connection's stripe instead, and marks the
+ * bucketlist striped, so concurrent writers into one bucketlist no longer queue on one row's lock.
+ * The maintenance job folds the stripes back into the bucketlist's row.
+ */
+export const itemCountStripes = pgTable(
+  'item_count_stripes',
+  {
+    ownerId: integer('owner_id').notNull(),
+    bucketlistId: integer('bucketlist_id').notNull(),
+    stripe: smallint('stripe').notNull(),
+    // Items added less items removed through this stripe, and how many changes that took.
+    items: integer('items').notNull(),
+    changes: integer('changes').notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'item_count_stripes_pkey', columns: [table.ownerId, table.bucketlistId, table.stripe] }),
+    foreignKey({
+      name: 'item_count_stripes_bucketlist_owner_fk',
+      columns: [table.bucketlistId, table.ownerId],
+      foreignColumns: [bucketlists.id, bucketlists.ownerId],
+    }).onDelete('cascade'),
   ],
 );
 

@@ -78,6 +78,7 @@ export async function startWorkers(boss: PgBoss, options: WorkerOptions): Promis
     observed(QUEUES.maintenance, options, job as PgBoss.Job, { jobId: job?.id }, async () => ({
       sessions: await repositories.sessions.purgeEnded(),
       exports: await repositories.exports.purgeExpired(),
+      itemCountStripes: await repositories.itemCounts.foldStripes(),
     })),
   );
   // pg-boss keeps one schedule per queue and sends each due job once, whichever process sees it first.

@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { foldCase, foldNullable } from '../db/folding.js';
 import { bucketlists, memberships, nextUpdatedAt } from '../db/schema.js';
 import { accessOf, mayEdit, mayRead, roleOn } from './access.js';
+import { presentedItemCount, presentedVersion } from './item-counts.js';
 import * as keyset from './keyset.js';
 import { canMatchStoredText, containsPattern } from './search.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, sessionIsActive, type Viewer } from './sessions.js';
@@ -33,8 +34,8 @@ export const BUCKETLIST_FIELDS = {
   id: bucketlists.id,
   name: bucketlists.name,
   description: bucketlists.description,
-  itemCount: bucketlists.itemCount,
-  version: bucketlists.version,
+  itemCount: presentedItemCount,
+  version: presentedVersion,
   createdAt: bucketlists.createdAt,
   updatedAt: bucketlists.updatedAt,
 };
@@ -144,7 +145,7 @@ export function createBucketlistRepository(db: Database) {
     and(
       byId,
       ownerOnly ? eq(bucketlists.ownerId, USER_ID) : mayEdit(sql.placeholder('id'), bucketlists.ownerId, USER_ID),
-      versioned ? versionIn(bucketlists.version, sql.placeholder('versions')) : undefined,
+      versioned ? versionIn(presentedVersion, sql.placeholder('versions')) : undefined,
       activeViewer,
     );
   const updateStatement = preparedPerShape((fields: string, versioned: boolean) =>

@@ -8,6 +8,7 @@ import { and, asc, eq, gt, gte, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { bucketlists, type ExportRecord, exportChunks, exports, items } from '../db/schema.js';
 import { BUCKETLIST_FIELDS } from './bucketlists.js';
+import { presentedItemCount } from './item-counts.js';
 import { PRESENTED as ITEM_FIELDS } from './items.js';
 import { NOT_NULL_VIOLATION, ownerOfActiveSession, type Viewer } from './sessions.js';
 import { hasSqlState } from './writes.js';
@@ -125,7 +126,7 @@ export function createExportRepository(db: Database) {
           runId,
           attempts: sql`${exports.attempts} + 1`,
           itemsExported: 0,
-          itemCount: sql`(select coalesce(sum(${bucketlists.itemCount}), 0)::int from ${bucketlists} where ${bucketlists.ownerId} = ${exports.ownerId})`,
+          itemCount: sql`(select coalesce(sum(${presentedItemCount}), 0)::int from ${bucketlists} where ${bucketlists.ownerId} = ${exports.ownerId})`,
         })
         .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE), notExpired))
         .returning({ ownerId: exports.ownerId, itemCount: exports.itemCount });

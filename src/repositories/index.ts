@@ -3,6 +3,7 @@ import type { Database } from '../db/client.js';
 import { createBucketlistRepository } from './bucketlists.js';
 import { createIdempotencyRepository } from './idempotency.js';
 import { createExportRepository } from './exports.js';
+import { createItemCountRepository } from './item-counts.js';
 import { createItemRepository } from './items.js';
 import { createMemberRepository } from './members.js';
 import { createSessionRepository } from './sessions.js';
@@ -14,6 +15,7 @@ export function createRepositories(db: Database) {
     sessions: createSessionRepository(db),
     bucketlists: createBucketlistRepository(db),
     items: createItemRepository(db),
+    itemCounts: createItemCountRepository(db),
     idempotency: createIdempotencyRepository(db),
     exports: createExportRepository(db),
     members: createMemberRepository(db),

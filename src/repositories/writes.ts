@@ -19,7 +19,7 @@ export type Access = 'none' | 'read' | 'write';
  * that one prepared statement serves any number of tags (none at all matches no row: the write is
  * then stale or not found).
  */
-export const versionIn = (column: AnyColumn, versions: Placeholder): SQL => sql`${column} = any(${versions})`;
+export const versionIn = (version: AnyColumn | SQL, versions: Placeholder): SQL => sql`${version} = any(${versions})`;
 
 /**
  * A statement per shape of a query (which sort, which filters, which fields a write sets),

@@ -11,7 +11,15 @@ import * as schema from '../../src/db/schema.js';
 import { buildWithDatabase, createBucketlist, createItem, signUp } from '../helper.js';
 
 /** Distributed by owner_id: each user's rows live together on one node. */
-const DISTRIBUTED = ['bucketlists', 'items', 'memberships', 'idempotency_keys', 'exports', 'export_chunks'];
+const DISTRIBUTED = [
+  'bucketlists',
+  'items',
+  'item_count_stripes',
+  'memberships',
+  'idempotency_keys',
+  'exports',
+  'export_chunks',
+];
 /** Replicated to every node: read on every request (sessions), or looked up by other keys (email, token hash). */
 const REFERENCE = ['users', 'sessions', 'refresh_tokens'];
 /**
