@@ -92,11 +92,11 @@ function issueMessage(error: AjvError): string {
   return error.message ?? 'is invalid';
 }
 
-function toValidationError(error: FastifyError): ApiError {
-  const context = error.validationContext ?? 'body';
+/** The failed fields of one part of the request (`body`, `querystring`, …) as a 400. */
+function toValidationError(validation: AjvError[], context: string): ApiError {
   // One entry per failed field (an empty name fails minLength and the not-blank pattern): the first.
   const byPath = new Map<string, ValidationIssueBody>();
-  for (const issue of error.validation ?? []) {
+  for (const issue of validation) {
     const path = issuePath(issue);
     if (byPath.has(path)) continue;
     byPath.set(path, { path, message: issueMessage(issue) });
@@ -113,7 +113,7 @@ const clientFault = (status: number, detail: string) =>
 /** Normalises anything thrown into an ApiError; unknown errors become a 500 that reveals nothing. */
 export function toApiError(error: FastifyError | ApiError): ApiError {
   if (error instanceof ApiError) return error;
-  if (error.validation) return toValidationError(error);
+  if (error.validation) return toValidationError(error.validation, error.validationContext ?? 'body');
   if (isDatabaseUnavailable(error)) return serviceUnavailable();
   if (isDiskFull(error)) return storageFull();
   const status = error.statusCode;
@@ -125,9 +125,10 @@ export function toApiError(error: FastifyError | ApiError): ApiError {
 /**
  * What to log for a failed request. A Drizzle query error's message lists the query's parameters
  * (emails, password and token hashes): log the driver's error and the SQL text, never the values.
+ * (Drizzle always wraps the error the driver threw, so there is a cause to log.)
  */
 function loggable(error: unknown): { err: unknown; query?: string } {
-  if (error instanceof DrizzleQueryError) return { err: error.cause ?? new Error('query failed'), query: error.query };
+  if (error instanceof DrizzleQueryError) return { err: error.cause, query: error.query };
   return { err: error };
 }
 
@@ -206,7 +207,8 @@ export default fp(
     });
 
     app.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0] ?? '/';
+      // The path alone: the query string takes no part in routing.
+      const path = request.url.replace(/\?.*/s, '');
       const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) =>
         knownRoutes.find(method as HTTPMethod, path),
       );

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the route schemas (named components come from the
  * schemas' `$id`s), served as JSON and YAML, and browsable in Swagger UI at /docs.
  */
-import swagger from '@fastify/swagger';
+import swagger, { type JSONObject, type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import { API_VERSION_PARAMETER } from '../schemas/api-version.js';
@@ -15,7 +15,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
  * Every /v1 operation takes the Api-Version header: one shared component parameter, referenced
  * from each operation (route schemas can only declare headers inline).
  */
-function withApiVersionParameter<T extends { paths?: object }>(document: T): T {
+export function withApiVersionParameter<T extends { paths?: object }>(document: T): T {
   const paths = Object.entries(document.paths ?? {}) as [string, Partial<Record<string, { parameters?: object[] }>>][];
   for (const [path, item] of paths) {
     if (!path.startsWith('/v1/')) continue;
@@ -27,6 +27,14 @@ function withApiVersionParameter<T extends { paths?: object }>(document: T): T {
   }
   return document;
 }
+
+/** The document as served: an OpenAPI one (this app's) with the Api-Version parameters; a Swagger 2.0 one as it is. */
+export const servedDocument: SwaggerTransformObject = (document) =>
+  'openapiObject' in document ? withApiVersionParameter(document.openapiObject) : document.swaggerObject;
+
+/** A shared schema's component name: its `$id` (Problem, Bucketlist, …), or `def-N` for one without. */
+export const componentName = (json: JSONObject, _baseUri: unknown, _fragment: string, index: number) =>
+  String(json.$id ?? `def-${index}`);
 
 export default fp(
   async function openapi(app) {
@@ -60,10 +68,9 @@ export default fp(
           parameters: { ApiVersion: API_VERSION_PARAMETER },
         },
       },
-      transformObject: (document) =>
-        'openapiObject' in document ? withApiVersionParameter(document.openapiObject) : document.swaggerObject,
+      transformObject: servedDocument,
       // Components are named after the schemas' $id (Problem, Bucketlist, …), not def-0, def-1.
-      refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
+      refResolver: { buildLocalReference: componentName },
     });
 
     await app.register(swaggerUi, {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import postgres from 'postgres';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { connectPostgres, type DatabaseHandle, openDatabase, transactionPoolSize } from '../../src/db/client.js';
-import { EMBEDDED_SHARED_BUFFERS, migrateEmbedded, startPGlite } from '../../src/db/embedded.js';
+import { LOCK_FILE } from '../../src/db/data-dir-lock.js';
+import { EMBEDDED_SHARED_BUFFERS, migrateEmbedded, startPGlite, wrapEmbedded } from '../../src/db/embedded.js';
 import { findMigrationsFolder, migratePostgres, migrationsFolder } from '../../src/db/migrate.js';
 import { users } from '../../src/db/schema.js';
 import { isDatabaseUnavailable } from '../../src/plugins/errors.js';
@@ -143,6 +144,28 @@ t.test(
   },
 );
 
+t.test('a data folder PGlite cannot start in is refused, and left unlocked', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bucketlist-db-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  // A cluster of a PostgreSQL version PGlite is not.
+  writeFileSync(join(dataDir, 'PG_VERSION'), '99\n');
+  await t.rejects(openDatabase({ kind: 'pglite', dataDir }, { migrate: true }), {
+    message: /PGlite failed to initialize/,
+  });
+  t.same(readdirSync(dataDir), ['PG_VERSION'], `no ${LOCK_FILE} left behind: another start may claim the folder`);
+});
+
+t.test('embedded: a statement text that fails inside its transaction is rolled back', async (t) => {
+  const handle = wrapEmbedded(await startPGlite());
+  t.teardown(() => handle.close());
+  await t.rejects(handle.execute('begin; create table half_done (x int); select 1 / 0; commit'), {
+    message: 'division by zero',
+  });
+  // Had the transaction stayed open, this would fail as "current transaction is aborted".
+  t.same((await handle.execute("select to_regclass('half_done') as half_done")).rows, [{ half_done: null }]);
+  t.same((await handle.execute('-- no statement')).rows, [], 'a text without a statement has no rows');
+});
+
 t.test(
   'a transaction never queues behind a full pipeline on PostgreSQL (postgres.js UNSAFE_TRANSACTION)',
   { skip: serverUrl ? false : NO_SERVER },
@@ -220,6 +243,23 @@ t.test('the postgres driver fails fast, as "unavailable", when the server cannot
   t.ok(Date.now() - started < 5000, 'within the connect timeout');
   t.match(error, { cause: { code: 'ECONNREFUSED' } }, 'the driver error is wrapped by Drizzle');
   t.equal(isDatabaseUnavailable(error), true, 'the error handler will answer 503');
+});
+
+t.test("the job queue's statements fail as unavailable, too, when the server cannot be reached", async (t) => {
+  const handle = await unreachableHandle();
+  t.teardown(() => handle.close());
+  // With parameters one statement; without, a text that may hold several, on a reserved connection.
+  for (const [text, values] of [
+    ['select $1::int', [1]],
+    ['begin; select 1; commit', undefined],
+  ] as const) {
+    const error = await handle.execute(text, values ? [...values] : undefined).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    t.match(error, { code: 'ECONNREFUSED' }, text);
+    t.equal(isDatabaseUnavailable(error), true, `${text}: the error handler will answer 503`);
+  }
 });
 
 t.test('readyz answers a 503 problem when the database ping fails', async (t) => {

@@ -4,6 +4,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { openDatabase } from '../../src/db/client.js';
+import { toApiError } from '../../src/plugins/errors.js';
 import { expectProblem, signUp, TEST_PRESSURE, testConfig } from '../helper.js';
 import { openTestDatabase } from '../setup/databases.js';
 
@@ -37,6 +38,10 @@ app.get('/test/throws', async () => {
 });
 app.get('/test/throws-500-with-status', async () => {
   throw Object.assign(new Error(INTERNAL_SECRET), { statusCode: 502 });
+});
+// A 4xx status that Node has no reason phrase for (a plugin's own).
+app.get('/test/unnamed-client-status', async () => {
+  throw Object.assign(new Error('Enhance your calm.'), { statusCode: 420 });
 });
 app.get('/test/connection-refused', async () => {
   throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
@@ -109,6 +114,12 @@ t.test('a wrong method on a known path is a 405 with an Allow header', async (t)
   const body = expectProblem(t, response, 405, 'method_not_allowed');
   t.equal(response.headers.allow, 'GET, HEAD');
   t.match(body.detail, /DELETE/);
+});
+
+t.test('a wrong method on a known path with a query string is still a 405 allowing its methods', async (t) => {
+  const response = await app.inject({ method: 'DELETE', url: '/v1/users/me?fields=id&x=?' });
+  expectProblem(t, response, 405, 'method_not_allowed');
+  t.equal(response.headers.allow, 'GET, HEAD');
 });
 
 t.test('GET on a POST-only route is a 405 that allows POST', async (t) => {
@@ -239,6 +250,40 @@ t.test('an exception carrying a 5xx status code other than 503 is still a plain 
   expectProblem(t, response, 500, 'internal_error');
   t.notMatch(response.body, /password_hash/);
 });
+
+t.test(
+  'a 4xx status without a reason phrase keeps its status, titled "Error", with the code for invalid input',
+  async (t) => {
+    const response = await app.inject({ method: 'GET', url: '/test/unnamed-client-status' });
+    t.equal(response.statusCode, 420);
+    t.match(response.headers['content-type'], /^application\/problem\+json/);
+    t.match(response.json(), {
+      type: 'about:blank',
+      title: 'Error',
+      status: 420,
+      code: 'validation_error',
+      detail: 'Enhance your calm.',
+    });
+  },
+);
+
+t.test(
+  'a validation error without a request part or Ajv messages is reported as the body\'s, "is invalid"',
+  async (t) => {
+    const error = Object.assign(new Error('body/name is invalid'), {
+      code: 'FST_ERR_VALIDATION',
+      name: 'FastifyError',
+      validation: [
+        { keyword: 'required', instancePath: '', schemaPath: '#/required', params: { missingProperty: 'name' } },
+      ],
+    });
+    const apiError = toApiError(error);
+    t.equal(apiError.status, 400);
+    t.equal(apiError.code, 'validation_error');
+    t.equal(apiError.message, 'body/name is invalid');
+    t.same(apiError.errors, [{ path: '/name', message: 'is invalid' }]);
+  },
+);
 
 t.test('a refused database connection is a 503 service_unavailable with Retry-After', async (t) => {
   const response = await app.inject({ method: 'GET', url: '/test/connection-refused' });
