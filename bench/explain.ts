@@ -4,12 +4,13 @@
  * parameters, and each is then run again under EXPLAIN (ANALYZE, BUFFERS). The plans go to
  * bench/plans/*.txt; the summary says which indexes they use and flags any sequential scan.
  *
- * Part of `npm run bench`; on its own: `npm run bench:explain -- --database-url URL` (a seeded database).
+ * Also the deep pages' statements (page 1 and page 500, by number and by cursor) for the bench's
+ * pages section. Part of `npm run bench`; on its own: `npm run bench:explain -- --database-url URL` (a seeded database).
  * The plans are the custom plans for these parameters; after five executions PostgreSQL may
  * switch a prepared statement to a generic plan, which can differ.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,25 +35,66 @@ interface Captured {
   params: unknown[];
 }
 
+/**
+ * The real repositories on PostgreSQL, every statement they send captured, a session of
+ * `userId`'s own (reads check the caller's session in the same statement), and `explain`: runs a
+ * repository call, then each statement it sent again under EXPLAIN (ANALYZE, BUFFERS), written to
+ * `outDir` and summarised. `data` describes the rows, for the plan files' headers.
+ */
+async function openExplainer(client: postgres.Sql, userId: number, outDir: string, data: string) {
+  const captured: Captured[] = [];
+  const db = drizzle(client, {
+    schema,
+    logger: { logQuery: (query, params) => captured.push({ query, params }) },
+  });
+  const repositories = createRepositories(db);
+  const viewer = { userId, sessionId: randomUUID() };
+  await repositories.sessions.create({
+    id: viewer.sessionId,
+    userId,
+    expiresAt: new Date(Date.now() + 3_600_000),
+    refreshTokenHash: `bench-explain-${viewer.sessionId}`,
+  });
+  mkdirSync(outDir, { recursive: true });
+  const explain = async (name: string, run: () => Promise<unknown>): Promise<PlanSummary[]> => {
+    captured.length = 0;
+    await run();
+    const summaries: PlanSummary[] = [];
+    for (const [index, statement] of [...captured].entries()) {
+      const statementName = index === 0 ? name : `${name} (count)`;
+      const rows = await client.unsafe(
+        `explain (analyze, buffers, format text) ${statement.query}`,
+        statement.params as postgres.ParameterOrJSON<never>[],
+      );
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      const file = planFileName(statementName);
+      const header = [
+        `-- ${statementName}`,
+        `-- ${statement.query}`,
+        `-- parameters: ${JSON.stringify(statement.params)}`,
+        `-- data: ${data}`,
+        '',
+      ].join('\n');
+      writeFileSync(join(outDir, file), `${header}${plan}\n`);
+      summaries.push(readPlan(statementName, file, plan));
+    }
+    return summaries;
+  };
+  return { ...repositories, viewer, explain };
+}
+
+const dataOf = (fixture: Fixture) =>
+  `${fixture.counts.users} users, ${fixture.counts.bucketlists} bucketlists, ${fixture.counts.items} items`;
+
 /** Explains every list query shape for the first fixture user; returns one summary per statement. */
 export async function explainListQueries(url: string, fixture: Fixture, outDir = PLANS_DIR): Promise<PlanSummary[]> {
-  const captured: Captured[] = [];
   const client = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const db = drizzle(client, {
-      schema,
-      logger: { logQuery: (query, params) => captured.push({ query, params }) },
-    });
-    const { bucketlists, items, sessions } = createRepositories(db);
     const owner = fixture.users[0]?.id as number;
-    // Reads check the caller's session in the same statement: give the owner an active one.
-    const viewer = { userId: owner, sessionId: randomUUID() };
-    await sessions.create({
-      id: viewer.sessionId,
-      userId: owner,
-      expiresAt: new Date(Date.now() + 3_600_000),
-      refreshTokenHash: `bench-explain-${viewer.sessionId}`,
-    });
+    for (const file of existsSync(outDir) ? readdirSync(outDir) : []) {
+      if (file.endsWith('.txt')) rmSync(join(outDir, file));
+    }
+    const { bucketlists, items, viewer, explain } = await openExplainer(client, owner, outDir, dataOf(fixture));
     const bucketlistId = fixture.bucketlists.find((row) => row.ownerId === owner)?.id as number;
     const names = await client<{ name: string }[]>`select name from bucketlists where owner_id = ${owner} limit 500`;
     const bucketlistWord = commonWord(names.map((row) => row.name));
@@ -86,34 +128,40 @@ export async function explainListQueries(url: string, fixture: Fixture, outDir =
           ],
       ),
     ];
-
-    mkdirSync(outDir, { recursive: true });
-    for (const file of readdirSync(outDir)) if (file.endsWith('.txt')) rmSync(join(outDir, file));
     const summaries: PlanSummary[] = [];
-    for (const [name, run] of cases) {
-      captured.length = 0;
-      await run();
-      const statements = [...captured];
-      for (const [index, statement] of statements.entries()) {
-        const statementName = index === 0 ? name : `${name} (count)`;
-        const rows = await client.unsafe(
-          `explain (analyze, buffers, format text) ${statement.query}`,
-          statement.params as postgres.ParameterOrJSON<never>[],
-        );
-        const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-        const file = planFileName(statementName);
-        const header = [
-          `-- ${statementName}`,
-          `-- ${statement.query}`,
-          `-- parameters: ${JSON.stringify(statement.params)}`,
-          `-- data: ${fixture.counts.users} users, ${fixture.counts.bucketlists} bucketlists, ${fixture.counts.items} items`,
-          '',
-        ].join('\n');
-        writeFileSync(join(outDir, file), `${header}${plan}\n`);
-        summaries.push(readPlan(statementName, file, plan));
-      }
-    }
+    for (const [name, run] of cases) summaries.push(...(await explain(name, run)));
     return summaries;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/**
+ * The list statements of page 1 and of page `deepPage` by number (OFFSET), and of page
+ * `deepPage` by cursor (the keyset of page `deepPage - 1`'s last row), for one user's
+ * bucketlists, as the repository issues them.
+ */
+export async function explainDeepPages(
+  url: string,
+  page: { userId: number; pageSize: number; deepPage: number; sort: string; data: string },
+  outDir = PLANS_DIR,
+): Promise<PlanSummary[]> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const { bucketlists, viewer, explain } = await openExplainer(client, page.userId, outDir, page.data);
+    const list = { scope: 'owned' as const, pageSize: page.pageSize, sort: page.sort };
+    const before = await bucketlists.list(viewer, { ...list, page: page.deepPage - 1 });
+    const boundary = bucketlists.boundaryOf(page.sort, before.rows.at(-1) as (typeof before.rows)[number]);
+    const after = { ...boundary, direction: 'next' as const };
+    return [
+      ...(await explain('bucketlists page 1 by number', () => bucketlists.list(viewer, { ...list, page: 1 }))),
+      ...(await explain(`bucketlists page ${page.deepPage} by number`, () =>
+        bucketlists.list(viewer, { ...list, page: page.deepPage }),
+      )),
+      ...(await explain(`bucketlists page ${page.deepPage} by cursor`, () =>
+        bucketlists.list(viewer, { ...list, page: page.deepPage, after }),
+      )),
+    ];
   } finally {
     await client.end({ timeout: 5 });
   }

@@ -22,7 +22,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner } from 'fast-jwt';
-import { describePlans, explainListQueries } from './explain.js';
+import { fleetPartsMissing, missingPrograms, startFleet } from '../test/deploy/fleet.js';
+import { describePlans, explainDeepPages, explainListQueries } from './explain.js';
 import { itemEtags, logIn, shareForBench } from './lib/api.js';
 import {
   createDatabase,
@@ -48,8 +49,19 @@ import {
   peerCheckRequests,
   peerScenario,
 } from './lib/peers.js';
+import {
+  addDeepUser,
+  DEEP_PAGE,
+  DEEP_ROWS,
+  PAGE_SIZE,
+  type PageCase,
+  PAGES_SORT,
+  pageCases,
+  removeDeepUser,
+} from './lib/pages.js';
 import { portPicker } from './lib/ports.js';
 import {
+  aptInstall,
   logTail,
   runCommand,
   type Started,
@@ -71,10 +83,14 @@ import {
   type BenchReport,
   type ColdStartSummary,
   evaluateGoals,
+  type FleetSummary,
+  fleetSummary,
   HANDWRITTEN,
   HELLO,
   median,
+  type PagesSummary,
   type PlanSummary,
+  pagingSummary,
   type ProfileSummary,
   type RoundMeasurement,
   renderMarkdown,
@@ -183,11 +199,22 @@ function appArgs(entry: 'server' | 'cluster', nodeFlags: string[] = []): string[
     : [...flags, '--import', TSX_LOADER, join(REPO, 'src', `${entry}.ts`)];
 }
 
-interface Server {
-  started: Started;
+/** What a load run is aimed at: its address, and the processes that serve it. */
+interface LoadTarget {
+  name: string;
   baseUrl: string;
-  startMs: number;
+  /** The processes whose RSS is sampled (summed) during the measured run. */
+  pids: number[];
   includeChildren: boolean;
+  /** The end of its log, for the error when no request completed. */
+  logTail(): string;
+  /** Empties its log after a run: the log only matters when something fails. */
+  clearLog(): void;
+}
+
+interface Server extends LoadTarget {
+  started: Started;
+  startMs: number;
 }
 
 const nextPort = portPicker(options.ports);
@@ -213,7 +240,16 @@ async function startServer(
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const startMs = await waitForOk(started, `${baseUrl}${readyPath}`, 120_000);
-  return { started, baseUrl, startMs, includeChildren };
+  return {
+    name,
+    started,
+    baseUrl,
+    startMs,
+    pids: [started.pid],
+    includeChildren,
+    logTail: () => logTail(started),
+    clearLog: () => truncateSync(started.logFile, 0),
+  };
 }
 
 let generator: LoadGenerator;
@@ -223,13 +259,13 @@ let lastMeasuredWindow = { startMicros: 0, endMicros: 0 };
 
 /** A warm-up run, then a measured run with the server's RSS sampled throughout. */
 async function measure(
-  server: Server,
+  target: LoadTarget,
   build: () => Promise<ScriptedRequest[]>,
   trackEtags = false,
 ): Promise<RoundMeasurement> {
   const run = async (durationSeconds: number) =>
     runLoad(generator, {
-      baseUrl: server.baseUrl,
+      baseUrl: target.baseUrl,
       requests: await build(),
       trackEtags,
       durationSeconds,
@@ -238,7 +274,7 @@ async function measure(
       workDir,
     });
   if (options.warmupSeconds > 0) await run(options.warmupSeconds);
-  const sampler = sampleRss(server.started.pid, { includeChildren: server.includeChildren });
+  const sampler = sampleRss(target.pids, { includeChildren: target.includeChildren });
   let result: Awaited<ReturnType<typeof run>>;
   let maxRssMb: number;
   const startMicros = monotonicMicros();
@@ -248,10 +284,8 @@ async function measure(
     maxRssMb = sampler.stop();
     lastMeasuredWindow = { startMicros, endMicros: monotonicMicros() };
   }
-  if (result.requests === 0)
-    throw new Error(`${server.started.name}: no request completed:\n${logTail(server.started)}`);
-  // The server's log only matters when something fails; keep it from growing run after run.
-  truncateSync(server.started.logFile, 0);
+  if (result.requests === 0) throw new Error(`${target.name}: no request completed:\n${target.logTail()}`);
+  target.clearLog();
   return { ...result, maxRssMb };
 }
 
@@ -261,6 +295,11 @@ function record(target: Target, scenario: string, measurement: RoundMeasurement)
   const entry = rounds.get(key) ?? { target, scenario, rounds: [] };
   entry.rounds.push(measurement);
   rounds.set(key, entry);
+  logMeasurement(key, measurement);
+}
+
+/** One line per measured run, as it ends. */
+function logMeasurement(key: string, measurement: RoundMeasurement) {
   const statuses = measurement.statuses ? ` statuses ${JSON.stringify(measurement.statuses)}` : '';
   const failed = measurement.non2xx > 0 ? ` non-2xx ${measurement.non2xx}` : '';
   log(
@@ -470,6 +509,141 @@ const notes: string[] = [];
 let plans: PlanSummary[] = [];
 let profile: ProfileSummary | undefined;
 let baselineProfile: ProfileSummary | undefined;
+let pages: PagesSummary | undefined;
+let fleet: FleetSummary | undefined;
+let fleetSkipped: string | undefined;
+
+/**
+ * Page 1 against page DEEP_PAGE, by number and by cursor, of a user added for it: each page under
+ * the scenarios' load, rounds outermost; then the four list statements under EXPLAIN. The user
+ * is removed afterwards.
+ */
+async function benchPages(app: Server, url: string) {
+  log(`deep pages: one user with ${DEEP_ROWS} bucketlists; page 1 and page ${DEEP_PAGE}, by number and by cursor`);
+  const user = await addDeepUser(app.baseUrl, url);
+  try {
+    const cases = await pageCases(app.baseUrl, user);
+    const measured = new Map<string, RoundMeasurement[]>();
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const entry of [...cases.byNumber, ...cases.byCursor]) {
+        const measurement = await measure(app, async () => [{ method: 'GET', path: entry.path, token: user.token }]);
+        measured.set(entry.name, [...(measured.get(entry.name) ?? []), measurement]);
+        logMeasurement(`pages/${entry.name}`, measurement);
+      }
+    }
+    const summaryOf = (entry: PageCase) =>
+      summariseScenario('postgres', entry.name, entry.label, measured.get(entry.name) ?? []);
+    pages = {
+      rows: DEEP_ROWS,
+      pageSize: PAGE_SIZE,
+      deepPage: DEEP_PAGE,
+      sort: PAGES_SORT,
+      byNumber: pagingSummary(summaryOf(cases.byNumber[0]), summaryOf(cases.byNumber[1])),
+      byCursor: pagingSummary(summaryOf(cases.byCursor[0]), summaryOf(cases.byCursor[1])),
+      plans: await explainDeepPages(url, {
+        userId: user.id,
+        pageSize: PAGE_SIZE,
+        deepPage: DEEP_PAGE,
+        sort: PAGES_SORT,
+        data: `${DEEP_ROWS} bucketlists of one user (the bench's deep pages user)`,
+      }),
+    };
+    log(
+      `deep pages: page ${DEEP_PAGE} / page 1 (ok req/s): by number ${pages.byNumber.requestsRatio.toFixed(3)}, by cursor ${pages.byCursor.requestsRatio.toFixed(3)}`,
+    );
+  } finally {
+    await removeDeepUser(url, user);
+  }
+}
+
+const FLEET_INSTANCES = 3;
+
+/** Why the fleet cannot run, after trying to install its missing programs; undefined when it can. */
+async function fleetUnavailable(): Promise<string | undefined> {
+  const programs = missingPrograms();
+  if (programs.length > 0) await aptInstall(programs, log);
+  return fleetPartsMissing();
+}
+
+/**
+ * GET /v1/bucketlists/:id through nginx in front of FLEET_INSTANCES API instances on PgBouncer
+ * and Redis (test/deploy/fleet.ts, the recipe of deploy/), and against one of those instances
+ * directly, on the bench's database and users, alternating which goes first each round.
+ */
+async function benchFleet(url: string, fixture: Fixture) {
+  fleetSkipped = await fleetUnavailable();
+  if (fleetSkipped) {
+    log(`fleet skipped: ${fleetSkipped}`);
+    return;
+  }
+  log(`fleet: ${FLEET_INSTANCES} instances behind nginx, on PgBouncer (transaction mode), Redis for the rate limits`);
+  const teardowns: (() => unknown)[] = [];
+  const stopFleet = async () => {
+    for (const teardown of teardowns.splice(0).reverse()) await teardown();
+  };
+  cleanups.push(stopFleet);
+  try {
+    const started = await startFleet(
+      { teardown: (fn) => teardowns.push(fn) },
+      {
+        instances: FLEET_INSTANCES,
+        serverArgs: appArgs('server'),
+        databaseUrl: url,
+        // As the bench's API (appEnv), but the fleet's own LOG_LEVEL=warn: it keeps its instances' output in memory.
+        env: { JWT_SECRET: jwtSecret, ACCESS_TOKEN_TTL: '3600', AUTH_RATE_LIMIT_MAX: '1000000000', ...options.appEnv },
+      },
+    );
+    const [first] = started.apis;
+    if (!first) throw new Error('the fleet started no instance');
+    const targetOf = (name: string, baseUrl: string, apis: typeof started.apis): LoadTarget => ({
+      name,
+      baseUrl,
+      pids: apis.map((api) => api.process.child.pid as number),
+      includeChildren: false,
+      logTail: () =>
+        apis
+          .map((api) => `${api.url}:\n${api.process.output().trimEnd().split('\n').slice(-30).join('\n')}`)
+          .join('\n'),
+      clearLog: () => {},
+    });
+    const balancer = {
+      key: 'through-nginx',
+      label: `through nginx, ${FLEET_INSTANCES} instances`,
+      target: targetOf('fleet-nginx', started.url, started.apis),
+    };
+    const direct = {
+      key: 'direct',
+      label: 'one instance of the fleet, directly',
+      target: targetOf('fleet-direct', first.url, [first]),
+    };
+    const measured = new Map<string, RoundMeasurement[]>();
+    for (let round = 1; round <= options.rounds; round++) {
+      log(`fleet round ${round}/${options.rounds}`);
+      const tokens = await logIn(started.url, fixture, SEED_PASSWORD);
+      for (const path of round % 2 === 1 ? [balancer, direct] : [direct, balancer]) {
+        const requests = async () => scenarioRequests('get-bucketlist', { fixture, tokens, password: '' });
+        const measurement = await measure(path.target, requests);
+        measured.set(path.key, [...(measured.get(path.key) ?? []), measurement]);
+        logMeasurement(`fleet/${path.key}`, measurement);
+      }
+    }
+    const summaryOf = (path: typeof balancer) =>
+      summariseScenario('fleet', `get-bucketlist-${path.key}`, path.label, measured.get(path.key) ?? []);
+    const command = ['node', ...appArgs('server')].map((arg) => arg.replace(REPO, '')).join(' ');
+    const pooling = started.preparedStatements
+      ? 'named prepared statements, PgBouncer 1.21+'
+      : 'DATABASE_PREPARED_STATEMENTS=false, PgBouncer before 1.21';
+    fleet = fleetSummary(
+      FLEET_INSTANCES,
+      `${FLEET_INSTANCES} API instances (\`${command}\`, LOG_LEVEL=warn, DATABASE_POOL_SIZE=5 each, not pinned) on PgBouncer in transaction mode (${pooling}), Redis for the rate limits, nginx from deploy/nginx.conf; the bench's database, users and requests; the load generator as for the scenarios. On this machine every fleet process shares the two cores with the load generator and PostgreSQL: the ratio shows what the balancer and the pooler cost a request, not what the fleet can serve.`,
+      summaryOf(balancer),
+      summaryOf(direct),
+    );
+    log(`fleet: through nginx / directly (ok req/s) ${fleet.ratio.toFixed(3)}`);
+  } finally {
+    await stopFleet();
+  }
+}
 
 async function benchPostgres() {
   const name = `${options.databasePrefix}_${stamp}_${process.pid}`;
@@ -540,6 +714,7 @@ async function benchPostgres() {
       }
     }
   }
+  if (options.pages) await benchPages(app, url);
   for (const server of [app, hello, handwritten, ...peers.map((peer) => peer.server)]) {
     if (server) await stopProcess(server.started);
   }
@@ -559,6 +734,7 @@ async function benchPostgres() {
     }
     await stopProcess(cluster.started);
   }
+  if (options.fleet) await benchFleet(url, fixture);
 
   if (options.profile) {
     // The API's profiled server logs the bench users in; the baseline's run reuses their tokens.
@@ -678,6 +854,9 @@ function writeReport(): BenchReport {
     plans,
     ...(profile ? { profile } : {}),
     ...(baselineProfile ? { baselineProfile } : {}),
+    ...(fleet ? { fleet } : {}),
+    ...(fleetSkipped ? { fleetSkipped } : {}),
+    ...(pages ? { pages } : {}),
   };
   const outDir = join(RESULTS_DIR, stamp);
   mkdirSync(outDir, { recursive: true });

@@ -1,4 +1,7 @@
-/** The few API calls the bench makes itself: logging the bench users in, reading ETags, sharing. */
+/**
+ * The few API calls the bench makes itself: signing up and logging the bench users in, reading
+ * ETags, sharing, walking a list's pages by cursor.
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fixture } from './database.js';
 import { sharedTarget, viewerShares } from './scenarios.js';
@@ -35,17 +38,39 @@ async function expectOk(response: Response, what: string): Promise<Response> {
   return response;
 }
 
+/** POSTs a JSON body as the API's clients do and returns the answer's body; anything but 2xx throws. */
+async function postJson<T>(baseUrl: string, path: string, body: object, what: string): Promise<T> {
+  const response = await fetchPatiently(new URL(path, baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await (await expectOk(response, what)).json()) as T;
+}
+
+/** An access token of one user. */
+export async function logInAs(baseUrl: string, email: string, password: string): Promise<string> {
+  const body = await postJson<{ access_token: string }>(
+    baseUrl,
+    '/v1/auth/login',
+    { email, password },
+    `login ${email}`,
+  );
+  return body.access_token;
+}
+
+/** Signs a new user up through the API; resolves with the user's id. */
+export async function register(baseUrl: string, user: { email: string; password: string; name: string }) {
+  return (await postJson<{ id: number }>(baseUrl, '/v1/auth/register', user, `register ${user.email}`)).id;
+}
+
 /** An access token for each fixture user, by user id. */
 export async function logIn(baseUrl: string, fixture: Fixture, password: string): Promise<Map<number, string>> {
-  const tokens = await mapLimit(fixture.users, 4, async (user) => {
-    const response = await fetchPatiently(new URL('/v1/auth/login', baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ email: user.email, password }),
-    });
-    const body = (await (await expectOk(response, `login ${user.email}`)).json()) as { access_token: string };
-    return [user.id, body.access_token] as const;
-  });
+  const tokens = await mapLimit(
+    fixture.users,
+    4,
+    async (user) => [user.id, await logInAs(baseUrl, user.email, password)] as const,
+  );
   return new Map(tokens);
 }
 
@@ -93,4 +118,14 @@ export async function shareForBench(baseUrl: string, fixture: Fixture, tokens: M
     if (response.status !== 409) await expectOk(response, `share bucketlist ${share.bucketlistId}`);
     else await response.arrayBuffer();
   });
+}
+
+/** One list page as its owner reads it: its rows, and the path its Link header gives as `next`. */
+export async function fetchPage(baseUrl: string, path: string, token: string) {
+  const response = await fetchPatiently(new URL(path, baseUrl), {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
+  const body = (await (await expectOk(response, `GET ${path}`)).json()) as { items: unknown[] };
+  const next = /<([^>]*)>; rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+  return { items: body.items, next };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LoadMeasurement, parseAutocannonJson, parseWrkOutput } from './load-output.js';
 import { renderLuaRequests, type ScriptedRequest } from './lua-data.js';
-import { runCommand } from './processes.js';
+import { aptInstall, runCommand } from './processes.js';
 
 export type LoadGenerator = { kind: 'wrk'; version: string } | { kind: 'autocannon'; version: string };
 
@@ -31,11 +31,7 @@ export async function findLoadGenerator(
   if (preferred !== 'autocannon') {
     let version = await wrkVersion();
     if (!version) {
-      log('wrk is missing; trying `apt-get install -y wrk`');
-      const install = await runCommand('apt-get', ['install', '-y', '-q', 'wrk'], { timeoutMs: 300_000 }).catch(
-        (error: Error) => ({ code: 1, stdout: '', stderr: error.message }),
-      );
-      if (install.code !== 0) log(`apt-get install wrk failed: ${install.stderr.trim().split('\n').at(-1)}`);
+      await aptInstall(['wrk'], log);
       version = await wrkVersion();
     }
     if (version) return { kind: 'wrk', version };

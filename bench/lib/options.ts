@@ -16,6 +16,10 @@ export interface BenchOptions {
   explain: boolean;
   profile: boolean;
   cluster: boolean;
+  /** GET through nginx in front of three instances (test/deploy/fleet.ts) against one directly. */
+  fleet: boolean;
+  /** Page 1 against page 500, by number (OFFSET) and by cursor. */
+  pages: boolean;
   coldStart: boolean;
   workers: number;
   seed: { users: number; bucketlists: number; items: number };
@@ -42,7 +46,8 @@ export const USAGE = `npm run bench -- [flags]
   --duration S          measured seconds per run, 1-15 (default 10)
   --connections N       concurrent connections (default 50)
   --embedded            also run every scenario on the embedded PGlite (temporary DATA_DIR)
-  --no-postgres         skip the PostgreSQL target (and so the baselines, peers, explain and cluster)
+  --no-postgres         skip the PostgreSQL target (and so the baselines, peers, explain, cluster,
+                        fleet and pages)
   --scenarios a,b       only these app scenarios (${APP_SCENARIOS.join(', ')})
   --no-baselines        skip the hello-world and hand-written baselines
   --no-peers            skip the peers (Platformatic DB, NestJS), which otherwise run with the
@@ -52,6 +57,12 @@ export const USAGE = `npm run bench -- [flags]
   --no-explain          skip EXPLAIN ANALYZE of the list queries (bench/plans/)
   --no-profile          skip the --cpu-prof run of GET /v1/bucketlists/:id
   --no-cluster          skip the node:cluster run (src/cluster.ts)
+  --no-fleet            skip the fleet: GET /v1/bucketlists/:id through nginx in front of three
+                        instances on PgBouncer and Redis (test/deploy/fleet.ts), and against one
+                        of them directly; skipped, saying why, without nginx, pgbouncer (tried
+                        with apt-get) or Redis on 127.0.0.1:6379
+  --no-pages            skip page 1 against page 500 of a list, by number (OFFSET) and by cursor,
+                        for one user of 10,020 bucketlists added for it
   --no-cold-start       skip the cold start measurements
   --workers N           cluster workers (default 2)
   --users N --bucketlists N --items N   seed sizes (default 100, 100 per user, 10 per bucketlist)
@@ -121,6 +132,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       explain: { type: 'boolean', default: true },
       profile: { type: 'boolean', default: true },
       cluster: { type: 'boolean', default: true },
+      fleet: { type: 'boolean', default: true },
+      pages: { type: 'boolean', default: true },
       'cold-start': { type: 'boolean', default: true },
       workers: { type: 'string' },
       users: { type: 'string' },
@@ -156,6 +169,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     explain: values.explain,
     profile: values.profile,
     cluster: values.cluster,
+    fleet: values.fleet,
+    pages: values.pages,
     coldStart: values['cold-start'],
     workers: integer('workers', values.workers, 2, 1, 64),
     seed: {

@@ -125,13 +125,17 @@ function processTree(root: number): number[] {
   return tree;
 }
 
-/** Samples the summed VmRSS of a process (and, if asked, its descendants) until stopped. */
-export function sampleRss(pid: number, options: { includeChildren: boolean; intervalMs?: number }) {
+/**
+ * Samples the summed VmRSS of processes (several instances of a fleet, or one; and, if asked,
+ * their descendants) until stopped.
+ */
+export function sampleRss(roots: number[], options: { includeChildren: boolean; intervalMs?: number }) {
   let maxKb = 0;
-  let pids = options.includeChildren ? processTree(pid) : [pid];
+  const find = () => (options.includeChildren ? roots.flatMap(processTree) : roots);
+  let pids = find();
   let ticks = 0;
   const sample = () => {
-    if (options.includeChildren && ++ticks % 10 === 0) pids = processTree(pid);
+    if (options.includeChildren && ++ticks % 10 === 0) pids = find();
     let total = 0;
     for (const each of pids) {
       try {
@@ -190,4 +194,23 @@ export function runCommand(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * `apt-get install -y` of Debian packages the bench needs (wrk, nginx, pgbouncer), as .ci/run
+ * does; logs why it failed (not root, no network) and leaves the caller to check again.
+ */
+export async function aptInstall(packages: string[], log: (line: string) => void): Promise<void> {
+  log(`${packages.join(', ')} missing; trying \`apt-get install -y ${packages.join(' ')}\``);
+  const aptGet = (args: string[]) =>
+    runCommand('apt-get', args, {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeoutMs: 300_000,
+    }).catch((error: Error) => ({ code: 1, stdout: '', stderr: error.message }));
+  const install = () => aptGet(['install', '-y', '-q', '--no-install-recommends', ...packages]);
+  let result = await install();
+  // A machine whose package lists were never fetched knows no package: fetch them once and retry.
+  if (result.code !== 0 && (await aptGet(['update', '-q'])).code === 0) result = await install();
+  if (result.code !== 0)
+    log(`apt-get install ${packages.join(' ')} failed: ${result.stderr.trim().split('\n').at(-1)}`);
 }

@@ -6,7 +6,7 @@ import type { LoadMeasurement } from './load-output.js';
 import { PEER_SCENARIOS, PEERS, type PeerScenario, parsePeerScenario, peerScenario } from './peers.js';
 import { costPerRequest } from './profile.js';
 
-export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster' | 'peer';
+export type Target = 'postgres' | 'embedded' | 'baseline' | 'cluster' | 'peer' | 'fleet';
 
 /** One measured round: what the load generator saw plus the server's peak memory. */
 export interface RoundMeasurement extends LoadMeasurement {
@@ -48,6 +48,8 @@ export interface PlanSummary {
   indexes: string[];
   seqScans: string[];
   executionMs: number | null;
+  /** Shared buffers the statement touched (hit + read), or null when the plan reports none. */
+  buffers: number | null;
 }
 
 export interface ProfileFrame {
@@ -76,6 +78,39 @@ export interface Goal {
   met: boolean | null;
 }
 
+/** The fleet's GET: through nginx in front of its instances, and against one of them directly. */
+export interface FleetSummary {
+  instances: number;
+  /** How the fleet ran: PgBouncer's mode and version, the instances' command, what shares the cores. */
+  setup: string;
+  throughBalancer: ScenarioSummary;
+  direct: ScenarioSummary;
+  /** ok req/s through nginx over ok req/s of one instance directly. */
+  ratio: number;
+}
+
+/** One way of paging (by number, by cursor): its first page and its deep page, measured alike. */
+export interface PagingSummary {
+  first: ScenarioSummary;
+  deep: ScenarioSummary;
+  /** The deep page's ok req/s over the first page's (1: as fast; OFFSET makes it smaller). */
+  requestsRatio: number;
+  /** The deep page's median latency over the first page's (1: as fast; OFFSET makes it larger). */
+  latencyRatio: number;
+}
+
+/** Page 1 against a deep page of one user's bucketlists, by number (OFFSET) and by cursor (keyset). */
+export interface PagesSummary {
+  rows: number;
+  pageSize: number;
+  deepPage: number;
+  sort: string;
+  byNumber: PagingSummary;
+  byCursor: PagingSummary;
+  /** The list statements of page 1 and the deep page both ways, under EXPLAIN (ANALYZE, BUFFERS). */
+  plans: PlanSummary[];
+}
+
 export interface BenchReport {
   startedAt: string;
   command: string;
@@ -88,6 +123,10 @@ export interface BenchReport {
   profile?: ProfileSummary;
   /** The hand-written baseline's profile under the same GET load, to compare per request. */
   baselineProfile?: ProfileSummary;
+  fleet?: FleetSummary;
+  /** Why the fleet did not run, when it was asked for. */
+  fleetSkipped?: string;
+  pages?: PagesSummary;
 }
 
 export function median(values: number[]): number {
@@ -137,6 +176,32 @@ export function summariseScenario(
     );
   }
   return summary;
+}
+
+/** A first page and a deep page of one way of paging, with the deep page's cost relative to the first's. */
+export function pagingSummary(first: ScenarioSummary, deep: ScenarioSummary): PagingSummary {
+  return {
+    first,
+    deep,
+    requestsRatio: deep.requestsPerSecond / first.requestsPerSecond,
+    latencyRatio: deep.latencyP50Ms / first.latencyP50Ms,
+  };
+}
+
+/** The fleet's two measurements and the ratio of their successful req/s. */
+export function fleetSummary(
+  instances: number,
+  setup: string,
+  throughBalancer: ScenarioSummary,
+  direct: ScenarioSummary,
+): FleetSummary {
+  return {
+    instances,
+    setup,
+    throughBalancer,
+    direct,
+    ratio: throughBalancer.requestsPerSecond / direct.requestsPerSecond,
+  };
 }
 
 export const HELLO = 'hello-world';
@@ -281,7 +346,75 @@ function statusText(entry: ScenarioSummary): string {
 
 const escapeCell = (text: string) => text.replace(/\|/g, '\\|');
 
-/** The whole report as Markdown: setup, results, cold starts, goals, plans, profile. */
+/** The measured columns every results table shares: ok req/s, all resp/s, p50, p99, peak RSS, responses. */
+const MEASURED_HEADER = 'ok req/s | all resp/s | p50 ms | p99 ms | peak RSS MB | responses |';
+const MEASURED_ALIGN = '---:|---:|---:|---:|---:|---|';
+const measuredCells = (entry: ScenarioSummary) =>
+  `${fixed(entry.requestsPerSecond, 0)} | ${fixed(entry.responsesPerSecond, 0)} | ${fixed(entry.latencyP50Ms, 2)} | ${fixed(entry.latencyP99Ms, 2)} | ${fixed(entry.maxRssMb, 1)} | ${statusText(entry)} |`;
+const roundsText = (entry: ScenarioSummary) =>
+  entry.rounds.map((round) => fixed(round.okRequestsPerSecond, 0)).join(', ');
+
+function renderFleet(fleet: FleetSummary): string[] {
+  const lines = [
+    '',
+    `## Fleet: GET /v1/bucketlists/:id through nginx in front of ${fleet.instances} instances`,
+    '',
+    fleet.setup,
+    '',
+    `| path | ${MEASURED_HEADER} × directly | ok req/s per round |`,
+    `|---|${MEASURED_ALIGN}---:|---|`,
+  ];
+  for (const [entry, ratio] of [
+    [fleet.throughBalancer, fleet.ratio],
+    [fleet.direct, 1],
+  ] as const) {
+    lines.push(`| ${escapeCell(entry.label)} | ${measuredCells(entry)} ${fixed(ratio, 3)} | ${roundsText(entry)} |`);
+  }
+  lines.push(
+    '',
+    `Through nginx / one instance directly (ok req/s): **${fixed(fleet.ratio, 3)}**. RSS is the API instances' (summed through nginx), not nginx's or PgBouncer's.`,
+  );
+  return lines;
+}
+
+function renderPages(pages: PagesSummary): string[] {
+  const lines = [
+    '',
+    `## Deep pages: page 1 against page ${pages.deepPage}, by number (OFFSET) and by cursor (keyset)`,
+    '',
+    `One user's ${pages.rows} bucketlists, \`page_size=${pages.pageSize}\`, \`sort=${pages.sort}\`, through the API under the same load as the scenarios.`,
+    '',
+    `| page | ${MEASURED_HEADER} ok req/s per round |`,
+    `|---|${MEASURED_ALIGN}---|`,
+  ];
+  for (const paging of [pages.byNumber, pages.byCursor]) {
+    for (const entry of [paging.first, paging.deep]) {
+      lines.push(`| ${escapeCell(entry.label)} | ${measuredCells(entry)} ${roundsText(entry)} |`);
+    }
+  }
+  lines.push(
+    '',
+    `| paging | page ${pages.deepPage} / page 1, ok req/s | page ${pages.deepPage} / page 1, p50 latency |`,
+    '|---|---:|---:|',
+  );
+  for (const [name, paging] of [
+    ['by number (OFFSET)', pages.byNumber],
+    ['by cursor (keyset)', pages.byCursor],
+  ] as const) {
+    lines.push(`| ${name} | ${fixed(paging.requestsRatio, 3)} | ${fixed(paging.latencyRatio, 3)} |`);
+  }
+  if (pages.plans.length > 0) {
+    lines.push('', '| list statement (EXPLAIN ANALYZE, BUFFERS) | shared buffers | execution ms |', '|---|---:|---:|');
+    for (const plan of pages.plans) {
+      lines.push(
+        `| ${escapeCell(plan.name)} | ${fixed(plan.buffers ?? undefined, 0)} | ${fixed(plan.executionMs ?? undefined, 3)} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The whole report as Markdown: setup, results, cold starts, goals, plans, fleet, deep pages, profile. */
 export function renderMarkdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`# Bucketlist API bench — ${report.startedAt}`, '', `Command: \`${report.command}\``, '');
@@ -291,13 +424,13 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push('', '## Results (medians of rounds; RSS is the peak over all rounds)', '');
   const peers = peersIn(report.scenarios);
   lines.push(
-    `| target | scenario | ok req/s | all resp/s | p50 ms | p99 ms | peak RSS MB | responses | × hello-world | × hand-written |${peers.map((title) => ` × ${title} |`).join('')}`,
-    `|---|---|---:|---:|---:|---:|---:|---|---:|---:|${'---:|'.repeat(peers.length)}`,
+    `| target | scenario | ${MEASURED_HEADER} × hello-world | × hand-written |${peers.map((title) => ` × ${title} |`).join('')}`,
+    `|---|---|${MEASURED_ALIGN}---:|---:|${'---:|'.repeat(peers.length)}`,
   );
   for (const entry of report.scenarios) {
     const peerCells = peers.map((title) => ` ${fixed(entry.ratioToPeers?.[title], 3)} |`).join('');
     lines.push(
-      `| ${entry.target} | ${escapeCell(entry.label)} | ${fixed(entry.requestsPerSecond, 0)} | ${fixed(entry.responsesPerSecond, 0)} | ${fixed(entry.latencyP50Ms, 2)} | ${fixed(entry.latencyP99Ms, 2)} | ${fixed(entry.maxRssMb, 1)} | ${statusText(entry)} | ${fixed(entry.ratioToHello, 3)} | ${fixed(entry.ratioToHandwritten, 3)} |${peerCells}`,
+      `| ${entry.target} | ${escapeCell(entry.label)} | ${measuredCells(entry)} ${fixed(entry.ratioToHello, 3)} | ${fixed(entry.ratioToHandwritten, 3)} |${peerCells}`,
     );
   }
   lines.push(
@@ -312,10 +445,8 @@ export function renderMarkdown(report: BenchReport): string {
     'Per round (ok req/s):',
     '',
   );
-  for (const entry of report.scenarios) {
-    const rounds = entry.rounds.map((round) => fixed(round.okRequestsPerSecond, 0)).join(', ');
-    lines.push(`- ${entry.target} ${escapeCell(entry.label)}: ${rounds}`);
-  }
+  for (const entry of report.scenarios)
+    lines.push(`- ${entry.target} ${escapeCell(entry.label)}: ${roundsText(entry)}`);
   if (report.coldStarts.length > 0) {
     lines.push(
       '',
@@ -346,15 +477,18 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Query plans (EXPLAIN ANALYZE, PostgreSQL)',
       '',
-      '| query | indexes used | seq scans | execution ms |',
+      '| query | indexes used | seq scans | shared buffers | execution ms |',
     );
-    lines.push('|---|---|---|---:|');
+    lines.push('|---|---|---|---:|---:|');
     for (const plan of report.plans) {
       lines.push(
-        `| ${escapeCell(plan.name)} | ${plan.indexes.join(', ') || '—'} | ${plan.seqScans.join(', ') || '—'} | ${fixed(plan.executionMs ?? undefined, 3)} |`,
+        `| ${escapeCell(plan.name)} | ${plan.indexes.join(', ') || '—'} | ${plan.seqScans.join(', ') || '—'} | ${fixed(plan.buffers ?? undefined, 0)} | ${fixed(plan.executionMs ?? undefined, 3)} |`,
       );
     }
   }
+  if (report.fleet) lines.push(...renderFleet(report.fleet));
+  else if (report.fleetSkipped) lines.push('', '## Fleet', '', `Skipped: ${report.fleetSkipped}.`);
+  if (report.pages) lines.push(...renderPages(report.pages));
   if (report.profile) {
     const profile = report.profile;
     lines.push(

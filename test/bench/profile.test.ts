@@ -261,8 +261,22 @@ t.test('a plan tells which indexes it used, what it scanned whole, and how long 
     indexes: ['bucketlists_owner_id_id_idx', 'items_pkey', 'items_bucketlist_id_done_id_idx'],
     seqScans: ['sessions'],
     executionMs: 1.453,
+    buffers: null,
   });
   t.equal(readPlan('r', 'r.txt', 'Result').executionMs, null);
+});
+
+t.test("a plan's buffers are its root node's shared hits and reads, not the planning's", async (t) => {
+  const plan = `Limit  (cost=0.29..1.10 rows=20 width=8) (actual time=0.020..0.031 rows=20 loops=1)
+  Buffers: shared hit=170 read=12
+  ->  Index Scan Backward using bucketlists_owner_id_id_idx on bucketlists
+        Buffers: shared hit=168 read=12
+Planning:
+  Buffers: shared hit=4
+Planning Time: 0.074 ms
+Execution Time: 2.900 ms`;
+  t.equal(readPlan('q', 'q.txt', plan).buffers, 182);
+  t.equal(readPlan('q', 'q.txt', 'Result\nPlanning:\n  Buffers: shared hit=4\nExecution Time: 0.01 ms').buffers, null);
 });
 
 t.test('plan file names are lower-case words joined by dashes', async (t) => {

@@ -3,9 +3,11 @@ import type { LoadMeasurement } from '../../bench/lib/load-output.js';
 import {
   type BenchReport,
   evaluateGoals,
+  fleetSummary,
   HANDWRITTEN,
   HELLO,
   median,
+  pagingSummary,
   peersIn,
   type ProfileSummary,
   type RoundMeasurement,
@@ -164,8 +166,15 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
     coldStarts,
     goals: evaluateGoals({ scenarios, coldStarts }),
     plans: [
-      { name: 'items | done', file: 'items-done.txt', indexes: ['items_idx'], seqScans: [], executionMs: 0.2 },
-      { name: 'bad', file: 'bad.txt', indexes: [], seqScans: ['items'], executionMs: null },
+      {
+        name: 'items | done',
+        file: 'items-done.txt',
+        indexes: ['items_idx'],
+        seqScans: [],
+        executionMs: 0.2,
+        buffers: 15,
+      },
+      { name: 'bad', file: 'bad.txt', indexes: [], seqScans: ['items'], executionMs: null, buffers: null },
     ],
     profile: {
       file: 'bench/results/x/get.cpuprofile',
@@ -197,8 +206,8 @@ t.test('the Markdown report has the results table, cold starts, goals, plans and
   t.match(markdown, '- postgres label of get-bucketlist: 9500');
   t.match(markdown, '| postgres | 600 | 500, 700, 600 |');
   t.match(markdown, '| cold start to first /healthz 200 (embedded, migrated folder) | ≤ 2 s | 1.500 s | yes |');
-  t.match(markdown, '| items \\| done | items_idx | — | 0.200 |');
-  t.match(markdown, '| bad | — | items | n/a |');
+  t.match(markdown, '| items \\| done | items_idx | — | 15 | 0.200 |');
+  t.match(markdown, '| bad | — | items | n/a | n/a |');
   t.match(markdown, '| 30.0% | 300 | fastify |');
   t.notMatch(markdown, 'tiny');
   t.match(markdown, '| 10.0% | 100 | handler | dist/app.js:1 |');
@@ -253,6 +262,65 @@ t.test('the Markdown report shows status shares, failures, missed and unmeasured
   t.notMatch(markdown, '## Cold start');
   t.notMatch(markdown, '## Query plans');
   t.notMatch(markdown, '## CPU profile');
+  t.notMatch(markdown, '## Fleet');
+  t.notMatch(markdown, '## Deep pages');
+});
+
+t.test('the fleet section gives both paths and the ratio of nginx to one instance directly', async (t) => {
+  const fleet = fleetSummary(
+    3,
+    'three instances on PgBouncer',
+    summariseScenario('fleet', 'get-bucketlist-through-nginx', 'through nginx, 3 instances', [
+      round(6000),
+      round(5000),
+    ]),
+    summariseScenario('fleet', 'get-bucketlist-direct', 'directly', [round(8000, { maxRssMb: 90 })]),
+  );
+  t.equal(fleet.ratio, 5500 / 8000);
+  const markdown = renderMarkdown(report({ fleet }));
+  t.match(markdown, '## Fleet: GET /v1/bucketlists/:id through nginx in front of 3 instances');
+  t.match(markdown, 'three instances on PgBouncer');
+  t.match(
+    markdown,
+    '| through nginx, 3 instances | 5500 | 5500 | 2.00 | 10.00 | 100.0 | all 2xx/3xx | 0.688 | 6000, 5000 |',
+  );
+  t.match(markdown, '| directly | 8000 | 8000 | 2.00 | 10.00 | 90.0 | all 2xx/3xx | 1.000 | 8000 |');
+  t.match(markdown, 'Through nginx / one instance directly (ok req/s): **0.688**');
+});
+
+t.test('a fleet that could not run says why', async (t) => {
+  const markdown = renderMarkdown(report({ fleetSkipped: 'nginx is not installed' }));
+  t.match(markdown, '## Fleet\n\nSkipped: nginx is not installed.');
+});
+
+t.test('the deep pages section compares page 500 with page 1 by number and by cursor', async (t) => {
+  const page = (name: string, okRps: number, p50: number) =>
+    summariseScenario('postgres', name, name, [round(okRps, { latencyP50Ms: p50 })]);
+  const byNumber = pagingSummary(page('page 1 by number', 4000, 10), page('page 500 by number', 1000, 40));
+  const byCursor = pagingSummary(page('page 1 by cursor', 4000, 10), page('page 500 by cursor', 3960, 10.1));
+  t.equal(byNumber.requestsRatio, 0.25);
+  t.equal(byNumber.latencyRatio, 4);
+  const markdown = renderMarkdown(
+    report({
+      pages: {
+        rows: 10_020,
+        pageSize: 20,
+        deepPage: 500,
+        sort: '-id',
+        byNumber,
+        byCursor,
+        plans: [
+          { name: 'page 500 by number', file: 'p.txt', indexes: [], seqScans: [], executionMs: 2.9, buffers: 182 },
+        ],
+      },
+    }),
+  );
+  t.match(markdown, '## Deep pages: page 1 against page 500, by number (OFFSET) and by cursor (keyset)');
+  t.match(markdown, "One user's 10020 bucketlists, `page_size=20`, `sort=-id`");
+  t.match(markdown, '| page 500 by number | 1000 | 1000 | 40.00 | 10.00 | 100.0 | all 2xx/3xx | 1000 |');
+  t.match(markdown, '| by number (OFFSET) | 0.250 | 4.000 |');
+  t.match(markdown, '| by cursor (keyset) | 0.990 | 1.010 |');
+  t.match(markdown, '| page 500 by number | 182 | 2.900 |');
 });
 
 t.test('the SVG chart has two bars per endpoint, a line at 1.0, and escaped labels', async (t) => {

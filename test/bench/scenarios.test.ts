@@ -125,6 +125,8 @@ t.test('the defaults: 3 rounds of 3 s warm-up and 10 s, 50 connections, PostgreS
     explain: true,
     profile: true,
     cluster: true,
+    fleet: true,
+    pages: true,
     coldStart: true,
     workers: 2,
     seed: { users: 100, bucketlists: 100, items: 10 },
@@ -147,7 +149,7 @@ t.test('flags set every option', async (t) => {
   const options = parseOptions(
     [
       '--rounds=5 --warmup=0 --duration=15 --connections=8 --embedded --no-postgres --scenarios=login,get-bucketlist',
-      '--no-baselines --no-peers --no-explain --no-profile --no-cluster --no-cold-start --workers=4 --users=5 --bucketlists=2',
+      '--no-baselines --no-peers --no-explain --no-profile --no-cluster --no-fleet --no-pages --no-cold-start --workers=4 --users=5 --bucketlists=2',
       '--items=3 --bench-users=5 --admin-url=postgres://x@h/db --database-prefix=peers_bench --ports=4200-4299',
       '--log-level=warn --app-env=A_B=1 --app-env=C=x=y',
       '--no-build --runtime=tsx --load-generator=autocannon --keep -h',
@@ -168,6 +170,8 @@ t.test('flags set every option', async (t) => {
     explain: false,
     profile: false,
     cluster: false,
+    fleet: false,
+    pages: false,
     coldStart: false,
     workers: 4,
     seed: { users: 5, bucketlists: 2, items: 3 },

@@ -39,12 +39,20 @@ export function pgbouncerVersion(path: string): [number, number] {
   return [Number(major), Number(minor)];
 }
 
-/** Why the fleet cannot run here, or undefined. */
+/** The fleet's programs that are not installed (Debian packages them under the same names). */
+export const missingPrograms = (): string[] => ['nginx', 'pgbouncer'].filter((name) => !binary(name));
+
+/** Why the fleet cannot run on this machine's programs and Redis, or undefined. */
+export async function fleetPartsMissing(): Promise<string | undefined> {
+  const [program] = missingPrograms();
+  if (program) return `${program} is not installed (.ci/run installs it)`;
+  return sharedRedisMissing();
+}
+
+/** Why the fleet test cannot run here, or undefined. */
 export async function fleetMissing(): Promise<string | undefined> {
   if (!process.env.TEST_DATABASE_URL) return 'runs with TEST_DATABASE_URL (PgBouncer needs a PostgreSQL server)';
-  if (!binary('nginx')) return 'nginx is not installed (.ci/run installs it)';
-  if (!binary('pgbouncer')) return 'pgbouncer is not installed (.ci/run installs it)';
-  return sharedRedisMissing();
+  return fleetPartsMissing();
 }
 
 /** A template from deploy/ with its {{PLACEHOLDERS}} filled in. */
@@ -118,10 +126,20 @@ export interface Fleet {
   preparedStatements: boolean;
 }
 
-export async function startFleet(
-  t: Cleanup,
-  options: { instances: number; env?: Record<string, string> },
-): Promise<Fleet> {
+export interface FleetOptions {
+  instances: number;
+  /** Environment of every API instance, over the fleet's own. */
+  env?: Record<string, string>;
+  /** Node's arguments for each instance (the script last); the TypeScript sources when not given. */
+  serverArgs?: string[];
+  /**
+   * An existing, migrated database to run on (the bench's seeded one), which the fleet neither
+   * creates nor drops; a fresh database on TEST_DATABASE_URL's server when not given.
+   */
+  databaseUrl?: string;
+}
+
+export async function startFleet(t: Cleanup, options: FleetOptions): Promise<Fleet> {
   const ports = [
     PORTS.nginx,
     PORTS.pgbouncer,
@@ -136,20 +154,14 @@ export async function startFleet(
   chmodSync(runDir, 0o777);
   t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
 
-  const database = `scale_fleet_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${database}"`);
-  await admin.end();
-  const direct = new URL(ADMIN_URL);
-  direct.pathname = `/${database}`;
-  // Migrations straight to PostgreSQL: their session-level advisory lock needs one server session.
-  await migratePostgres(direct.toString());
-  const sql = postgres(direct.toString(), { max: 2, onnotice: () => {} });
+  const given = options.databaseUrl;
+  const { url: databaseUrl, drop } = given ? { url: given, drop: async () => {} } : await freshDatabase();
+  const direct = new URL(databaseUrl);
+  const database = direct.pathname.slice(1);
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
   t.teardown(async () => {
     await sql.end({ timeout: 5 });
-    const cleanup = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-    await cleanup.unsafe(`drop database if exists "${database}" with (force)`);
-    await cleanup.end();
+    await drop();
   });
 
   const pgbouncer = binary('pgbouncer') as string;
@@ -182,7 +194,7 @@ export async function startFleet(
   const apis = [];
   for (let index = 0; index < options.instances; index++) {
     const port = PORTS.firstApi + index;
-    const api = run(t, process.execPath, ['--max-old-space-size=256', ...sourceServerArgs], {
+    const api = run(t, process.execPath, options.serverArgs ?? ['--max-old-space-size=256', ...sourceServerArgs], {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -223,6 +235,26 @@ export async function startFleet(
     () => nginx.output() + readLog(runDir, 'nginx-error.log'),
   );
   return { url, apis, sql, preparedStatements };
+}
+
+/** A migrated database of the fleet's own on TEST_DATABASE_URL's server, and how to drop it. */
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const database = `scale_fleet_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${database}"`);
+  await admin.end();
+  const direct = new URL(ADMIN_URL);
+  direct.pathname = `/${database}`;
+  // Migrations straight to PostgreSQL: their session-level advisory lock needs one server session.
+  await migratePostgres(direct.toString());
+  return {
+    url: direct.toString(),
+    drop: async () => {
+      const cleanup = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists "${database}" with (force)`);
+      await cleanup.end();
+    },
+  };
 }
 
 function readLog(runDir: string, name: string): string {
