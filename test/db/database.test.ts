@@ -49,6 +49,7 @@ const EXPECTED_TABLES = [
   'export_chunks',
   'exports',
   'idempotency_keys',
+  'item_count_stripes',
   'items',
   'memberships',
   'refresh_tokens',
