@@ -379,3 +379,18 @@ t.test('a run that another run took over can neither add content nor finish the 
   const [row] = await rows(app, 'select status, attempts from exports where id = $1', [body.id]);
   t.same(row, { status: 'done', attempts: 2 });
 });
+
+t.test('a job that gives up on an export another run finished leaves it done and downloadable', async (t) => {
+  const app = await build(t, { env: { WORKERS_IN_PROCESS: 'false' } });
+  const user = await signUp(app);
+  await createBucketlist(app, user.headers);
+  const { body, location } = await requestExport(app, user.headers);
+  const { exports } = app.repositories;
+  t.equal(await runExport(exports, body.id), 'done');
+  await exports.fail(body.id);
+  const done = await app.inject({ method: 'GET', url: location, headers: user.headers });
+  t.equal(done.json().status, 'done');
+  const download = await app.inject({ method: 'GET', url: done.json().download_url as string, headers: user.headers });
+  t.equal(download.statusCode, 200);
+  t.equal((download.json() as { bucketlists: unknown[] }).bucketlists.length, 1, 'its content is still there');
+});
