@@ -89,7 +89,7 @@ export const refreshTokens = pgTable(
 export const bucketlists = pgTable(
   'bucketlists',
   {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    id: integer('id').generatedAlwaysAsIdentity(),
     ownerId: integer('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -108,9 +108,11 @@ export const bucketlists = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [
-    // Target of the items' composite foreign key, which keeps items.owner_id consistent.
+    // Starts with the distribution column, as Citus needs; also the owner's lists in id order.
+    primaryKey({ name: 'bucketlists_pkey', columns: [table.ownerId, table.id] }),
+    // Target of the composite foreign keys (items, memberships, stripes), which keep their owner_id
+    // consistent, and the lookup by id alone of a member's read of a shared bucketlist.
     unique('bucketlists_id_owner_id_key').on(table.id, table.ownerId),
-    index('bucketlists_owner_id_id_idx').on(table.ownerId, table.id),
     index('bucketlists_owner_id_updated_at_idx').on(table.ownerId, table.updatedAt),
     // What the maintenance job folds: few rows, so a partial index.
     index('bucketlists_item_count_striped_idx')
@@ -149,7 +151,7 @@ export const itemCountStripes = pgTable(
 export const items = pgTable(
   'items',
   {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    id: integer('id').generatedAlwaysAsIdentity(),
     bucketlistId: integer('bucketlist_id').notNull(),
     // Denormalized owner: ownership is one indexed predicate, and rows can be sharded by owner.
     ownerId: integer('owner_id').notNull(),
@@ -161,6 +163,8 @@ export const items = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [
+    // Starts with the distribution column, as Citus needs; also the owner's items (the export's join).
+    primaryKey({ name: 'items_pkey', columns: [table.ownerId, table.id] }),
     foreignKey({
       name: 'items_bucketlist_owner_fk',
       columns: [table.bucketlistId, table.ownerId],
@@ -168,7 +172,6 @@ export const items = pgTable(
     }).onDelete('cascade'),
     index('items_bucketlist_id_id_idx').on(table.bucketlistId, table.id),
     index('items_bucketlist_id_done_id_idx').on(table.bucketlistId, table.done, table.id),
-    index('items_owner_id_idx').on(table.ownerId),
   ],
 );
 
@@ -232,7 +235,7 @@ export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 export const exports = pgTable(
   'exports',
   {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    id: integer('id').generatedAlwaysAsIdentity(),
     ownerId: integer('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -246,7 +249,11 @@ export const exports = pgTable(
     expiresAt: rfc3339Timestamp('expires_at').notNull(),
   },
   (table) => [
-    index('exports_owner_id_id_idx').on(table.ownerId, table.id),
+    // Starts with the distribution column, as Citus needs; also the owner's reads of an export.
+    primaryKey({ name: 'exports_pkey', columns: [table.ownerId, table.id] }),
+    // Target of the chunks' composite foreign key, and the job's lookup by id alone (its payload
+    // names the export, not its owner).
+    unique('exports_id_owner_id_key').on(table.id, table.ownerId),
     index('exports_expires_at_idx').on(table.expiresAt),
     // At most one export per owner is queued or running: the database refuses a second (409).
     uniqueIndex('exports_one_active_per_owner')
@@ -259,14 +266,24 @@ export const exports = pgTable(
 export const exportChunks = pgTable(
   'export_chunks',
   {
-    exportId: integer('export_id')
-      .notNull()
-      .references(() => exports.id, { onDelete: 'cascade' }),
+    // The export's owner (denormalized, as items' is): the chunks live with the owner's other rows.
+    ownerId: integer('owner_id').notNull(),
+    exportId: integer('export_id').notNull(),
     runId: uuid('run_id').notNull(),
     seq: integer('seq').notNull(),
     records: jsonb('records').$type<ExportRecord[]>().notNull(),
   },
-  (table) => [primaryKey({ columns: [table.exportId, table.runId, table.seq] })],
+  (table) => [
+    primaryKey({
+      name: 'export_chunks_pkey',
+      columns: [table.ownerId, table.exportId, table.runId, table.seq],
+    }),
+    foreignKey({
+      name: 'export_chunks_export_owner_fk',
+      columns: [table.exportId, table.ownerId],
+      foreignColumns: [exports.id, exports.ownerId],
+    }).onDelete('cascade'),
+  ],
 );
 
 /**

@@ -35,8 +35,8 @@ export async function runExport(repository: ExportRepository, exportId: number):
         exported += 1;
       }
     }
-    if (!(await repository.writeChunk(exportId, runId, seq, records, exported))) return 'superseded';
+    if (!(await repository.writeChunk(run, seq, records, exported))) return 'superseded';
     if (rows.length < EXPORT_BATCH_ROWS) break;
   }
-  return (await repository.finishRun(exportId, runId)) ? 'done' : 'superseded';
+  return (await repository.finishRun(run)) ? 'done' : 'superseded';
 }

@@ -38,8 +38,20 @@ export interface ExportCursor {
   itemId: number;
 }
 
+/** A run of an export's job: the export, its owner (which the run's statements after the first name) and the run's id. */
+export interface ExportRun {
+  id: number;
+  ownerId: number;
+  runId: string;
+}
+
 const ACTIVE = ['queued', 'running'] as const;
 const notExpired = sql`${exports.expiresAt} > now()`;
+/** The export while this run is its run. */
+const ofRun = (run: ExportRun) =>
+  and(eq(exports.ownerId, run.ownerId), eq(exports.id, run.id), eq(exports.runId, run.runId));
+/** The export's chunks, by its owner first (the distribution column). */
+const chunksOf = (ownerId: number, id: number) => and(eq(exportChunks.ownerId, ownerId), eq(exportChunks.exportId, id));
 
 export function createExportRepository(db: Database) {
   const byId = db
@@ -74,6 +86,7 @@ export function createExportRepository(db: Database) {
     .from(exportChunks)
     .where(
       and(
+        eq(exportChunks.ownerId, sql.placeholder('ownerId')),
         eq(exportChunks.exportId, sql.placeholder('exportId')),
         eq(exportChunks.runId, sql.placeholder('runId')),
         gt(exportChunks.seq, sql.placeholder('after')),
@@ -108,9 +121,9 @@ export function createExportRepository(db: Database) {
       return row;
     },
 
-    /** Removes an export that could not be queued. */
-    async remove(id: number): Promise<void> {
-      await db.delete(exports).where(eq(exports.id, id));
+    /** Removes the owner's export that could not be queued. */
+    async remove(ownerId: number, id: number): Promise<void> {
+      await db.delete(exports).where(and(eq(exports.ownerId, ownerId), eq(exports.id, id)));
     },
 
     /**
@@ -118,7 +131,7 @@ export function createExportRepository(db: Database) {
      * count. A run taken over from a dead worker starts afresh. Undefined when there is nothing
      * to run (the export is done, failed, expired or gone).
      */
-    async startRun(id: number, runId: string): Promise<{ ownerId: number; itemCount: number } | undefined> {
+    async startRun(id: number, runId: string): Promise<(ExportRun & { itemCount: number }) | undefined> {
       const [row] = await db
         .update(exports)
         .set({
@@ -130,7 +143,7 @@ export function createExportRepository(db: Database) {
         })
         .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE), notExpired))
         .returning({ ownerId: exports.ownerId, itemCount: exports.itemCount });
-      return row ? { ownerId: row.ownerId, itemCount: row.itemCount ?? 0 } : undefined;
+      return row ? { id, runId, ownerId: row.ownerId, itemCount: row.itemCount ?? 0 } : undefined;
     },
 
     /** The owner's next rows after the cursor, at most `limit`. */
@@ -139,45 +152,46 @@ export function createExportRepository(db: Database) {
     },
 
     /** Stores a chunk of the run and its progress; false when the run is no longer the export's. */
-    async writeChunk(id: number, runId: string, seq: number, records: ExportRecord[], itemsExported: number) {
-      await db.insert(exportChunks).values({ exportId: id, runId, seq, records });
+    async writeChunk(run: ExportRun, seq: number, records: ExportRecord[], itemsExported: number) {
+      await db.insert(exportChunks).values({ ownerId: run.ownerId, exportId: run.id, runId: run.runId, seq, records });
       const updated = await db
         .update(exports)
         .set({ itemsExported })
-        .where(and(eq(exports.id, id), eq(exports.runId, runId), eq(exports.status, 'running')))
+        .where(and(ofRun(run), eq(exports.status, 'running')))
         .returning({ id: exports.id });
       return updated.length > 0;
     },
 
     /** Marks the run's export done and drops the chunks of earlier runs; false if another run owns it. */
-    async finishRun(id: number, runId: string): Promise<boolean> {
+    async finishRun(run: ExportRun): Promise<boolean> {
       return db.transaction(async (tx) => {
         const done = await tx
           .update(exports)
           .set({ status: 'done', completedAt: sql`now()` })
-          .where(and(eq(exports.id, id), eq(exports.runId, runId), eq(exports.status, 'running')))
+          .where(and(ofRun(run), eq(exports.status, 'running')))
           .returning({ id: exports.id });
         if (done.length === 0) return false;
-        await tx.delete(exportChunks).where(and(eq(exportChunks.exportId, id), ne(exportChunks.runId, runId)));
+        await tx.delete(exportChunks).where(and(chunksOf(run.ownerId, run.id), ne(exportChunks.runId, run.runId)));
         return true;
       });
     },
 
-    /** Marks the export failed (its job gave up) and drops its content. */
+    /** Marks the export failed (its job gave up) and drops its content; a finished export keeps its own. */
     async fail(id: number): Promise<void> {
       await db.transaction(async (tx) => {
-        await tx
+        const [failed] = await tx
           .update(exports)
           .set({ status: 'failed', completedAt: sql`now()` })
-          .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE)));
-        await tx.delete(exportChunks).where(eq(exportChunks.exportId, id));
+          .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE)))
+          .returning({ ownerId: exports.ownerId });
+        if (failed) await tx.delete(exportChunks).where(chunksOf(failed.ownerId, id));
       });
     },
 
     /** The run's chunks in order, one statement per chunk, so that only one is in memory at a time. */
-    async *chunks(id: number, runId: string): AsyncGenerator<ExportRecord[]> {
+    async *chunks(ownerId: number, id: number, runId: string): AsyncGenerator<ExportRecord[]> {
       for (let after = -1; ;) {
-        const [chunk] = await nextChunk.execute({ exportId: id, runId, after });
+        const [chunk] = await nextChunk.execute({ ownerId, exportId: id, runId, after });
         if (!chunk) return;
         after = chunk.seq;
         yield chunk.records;

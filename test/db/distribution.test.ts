@@ -22,26 +22,13 @@ const DISTRIBUTED = [
 ];
 /** Replicated to every node: read on every request (sessions), or looked up by other keys (email, token hash). */
 const REFERENCE = ['users', 'sessions', 'refresh_tokens'];
-/**
- * Keys of distributed tables that lack owner_id today: docs/scaling.md gives the change each
- * needs. Remove an entry when its key is fixed; a new key without owner_id fails this test.
- */
-const KNOWN_GAPS = [
-  'bucketlists primary key (id)',
-  'items primary key (id)',
-  'exports primary key (id)',
-  'export_chunks has no owner_id',
-  'export_chunks primary key (export_id, run_id, seq)',
-  'export_chunks foreign key (export_id) -> exports',
-];
-
 const tables = (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
 
 t.test('every table is either distributed by owner_id or a reference table', async (t) => {
   t.same(tables.map((table) => getTableName(table)).sort(), [...DISTRIBUTED, ...REFERENCE].sort());
 });
 
-t.test('every key of a distributed table includes owner_id, except the known gaps', async (t) => {
+t.test('every key of a distributed table includes owner_id', async (t) => {
   const gaps: string[] = [];
   for (const table of tables) {
     const config = getTableConfig(table);
@@ -82,7 +69,7 @@ t.test('every key of a distributed table includes owner_id, except the known gap
       if (!joinsOnOwner) gaps.push(`${config.name} foreign key (${local.join(', ')}) -> ${target}`);
     }
   }
-  t.same(gaps.sort(), [...KNOWN_GAPS].sort());
+  t.same(gaps, []);
 });
 
 t.test("every statement on a distributed table names the owner's id", async (t) => {

@@ -369,14 +369,28 @@ t.test('a run that another run took over can neither add content nor finish the 
   await createBucketlist(app, user.headers);
   const { body } = await requestExport(app, user.headers);
   const { exports } = app.repositories;
-  t.ok(await exports.startRun(body.id, '00000000-0000-4000-8000-000000000001'), 'the first run starts');
+  const first = await exports.startRun(body.id, '00000000-0000-4000-8000-000000000001');
+  t.ok(first, 'the first run starts');
   t.equal(await runExport(exports, body.id), 'done', 'a second run takes over and finishes');
-  t.notOk(
-    await exports.writeChunk(body.id, '00000000-0000-4000-8000-000000000001', 9, [], 0),
-    'the first adds nothing',
-  );
-  t.notOk(await exports.finishRun(body.id, '00000000-0000-4000-8000-000000000001'), 'nor finishes it');
+  if (!first) return;
+  t.notOk(await exports.writeChunk(first, 9, [], 0), 'the first adds nothing');
+  t.notOk(await exports.finishRun(first), 'nor finishes it');
   t.equal(await runExport(exports, body.id), 'skipped', 'a done export is not run again');
   const [row] = await rows(app, 'select status, attempts from exports where id = $1', [body.id]);
   t.same(row, { status: 'done', attempts: 2 });
+});
+
+t.test('a job that gives up on an export another run finished leaves it done and downloadable', async (t) => {
+  const app = await build(t, { env: { WORKERS_IN_PROCESS: 'false' } });
+  const user = await signUp(app);
+  await createBucketlist(app, user.headers);
+  const { body, location } = await requestExport(app, user.headers);
+  const { exports } = app.repositories;
+  t.equal(await runExport(exports, body.id), 'done');
+  await exports.fail(body.id);
+  const done = await app.inject({ method: 'GET', url: location, headers: user.headers });
+  t.equal(done.json().status, 'done');
+  const download = await app.inject({ method: 'GET', url: done.json().download_url as string, headers: user.headers });
+  t.equal(download.statusCode, 200);
+  t.equal((download.json() as { bucketlists: unknown[] }).bucketlists.length, 1, 'its content is still there');
 });

@@ -47,7 +47,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await app.jobs.enqueueExport(created.row.id);
       } catch (error) {
         // Without its job the export would stay queued forever, and block the next one.
-        await exports.remove(created.row.id);
+        await exports.remove(request.user.userId, created.row.id);
         throw error;
       }
       reply.header('location', exportPath(created.row.id));
@@ -112,7 +112,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw conflict(`The export is ${row.status}, not done: it cannot be downloaded.`);
       }
       const csv = preferredMediaType(request.headers.accept, DOWNLOAD_TYPES) === 'text/csv';
-      const chunks = exports.chunks(row.id, row.runId);
+      const chunks = exports.chunks(request.user.userId, row.id, row.runId);
       const body = csv ? renderCsv(chunks) : renderJson({ id: row.id, exportedAt: row.completedAt }, chunks);
       return reply
         .type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
