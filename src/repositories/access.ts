@@ -27,8 +27,12 @@ export const mayEdit = (bucketlistId: Operand, ownerId: AnyColumn, userId: Opera
   sql`(${ownerId} = ${userId} or ${isMember(bucketlistId, userId, true)})`;
 
 /** The user's role on the bucketlist (NULL when there is none). */
-export const roleOn = (bucketlistId: Operand, ownerId: AnyColumn, userId: Operand) =>
-  sql<BucketlistRole>`(case when ${ownerId} = ${userId} then 'owner' else (select ${memberships.role} from ${memberships} where ${memberships.bucketlistId} = ${bucketlistId} and ${memberships.userId} = ${userId}) end)`;
+export const roleOn = (bucketlistId: Operand, ownerId: AnyColumn, userId: Operand) => {
+  // A fragment of its own: Drizzle writes the columns of a single-table select's own fields without
+  // their table, and inside this subquery a bare column would resolve to memberships' first.
+  const memberRole = sql`(select ${memberships.role} from ${memberships} where ${memberships.bucketlistId} = ${bucketlistId} and ${memberships.userId} = ${userId})`;
+  return sql<BucketlistRole>`(case when ${ownerId} = ${userId} then 'owner' else ${memberRole} end)`;
+};
 
 /** What a role allows on a bucketlist's contents, for telling a write refused (403) from one not found (404). */
 export const accessOf = (role: BucketlistRole | undefined) =>

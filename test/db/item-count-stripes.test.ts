@@ -5,10 +5,14 @@
  * and the maintenance job's fold keeps what is presented. Contention needs two connections, so
  * those tests run on PostgreSQL; the presentation and the fold run on both databases.
  */
+import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import t from 'tap';
 import { buildWithDatabase, createBucketlist, createItem, signUp } from '../helper.js';
 import type { App } from '../../src/app.js';
+import { bucketlists } from '../../src/db/schema.js';
+import { presentedItemCount, presentedVersion } from '../../src/repositories/item-counts.js';
 
 type Row = Record<string, number | boolean>;
 const rows = async (app: App, text: string, values: unknown[] = []) =>
@@ -76,6 +80,19 @@ t.test('a striped bucketlist presents its row plus its stripes, in reads, lists,
   await createItem(app, user.headers, list.id, { name: 'd' });
   t.equal((await presented(app, user.headers, list.id)).itemCount, 5, 'an uncontended writer counts on the row again');
 });
+
+t.test(
+  'a statement over bucketlists plans no scan of the stripes: only a striped row calls for their sums',
+  async (t) => {
+    const { app } = await buildWithDatabase(t);
+    const query = new PgDialect().sqlToQuery(
+      sql`explain select ${presentedItemCount}, ${presentedVersion} from ${bucketlists} where ${bucketlists.id} = 1`,
+    );
+    const plan = (await rows(app, query.sql, query.params)).map((row) => row['QUERY PLAN']).join('\n');
+    t.match(plan, /on bucketlists/, 'the plan reads the bucketlists');
+    t.notMatch(plan, /item_count_stripes|SubPlan/, 'and sets up nothing for the stripes');
+  },
+);
 
 t.test('deleting a striped bucketlist, or its owner, takes its stripes with it', async (t) => {
   const { app } = await buildWithDatabase(t);
